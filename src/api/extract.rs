@@ -1,0 +1,250 @@
+//! Request extractors with the registry's error shape: JSON bodies (content type, size limit,
+//! unknown and mistyped fields), query strings (unknown parameters rejected) and `If-Match`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
+
+/// The body size limit, installed as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body. Structs used here declare `#[serde(deny_unknown_fields)]`.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::unsupported_media_type());
+            }
+            if declared_length.is_some_and(|len| len > limit) {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        Text::new(format!("Không đọc được nội dung: {e}"), format!("The body could not be read: {e}")),
+                    )
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::payload_too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(ApiJson)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let malformed = |inner: &serde_json::Error| {
+        ApiError::bad_request(
+            "malformed_json",
+            Text::new(
+                format!("Nội dung không phải JSON hợp lệ (dòng {}, cột {}).", inner.line(), inner.column()),
+                format!("The body is not valid JSON (line {}, column {}).", inner.line(), inner.column()),
+            ),
+        )
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            malformed(&inner)
+        } else {
+            field_error_from_serde("body", &path, &inner.to_string())
+        }
+    })?;
+    deserializer.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+/// Query parameters. Structs used here declare `#[serde(deny_unknown_fields)]`, so that a misspelt
+/// filter is an error instead of being silently ignored.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        ready(
+            serde_path_to_error::deserialize(deserializer)
+                .map(ApiQuery)
+                .map_err(|error| {
+                    let path = error.path().to_string();
+                    field_error_from_serde("query", &path, &error.into_inner().to_string())
+                }),
+        )
+    }
+}
+
+/// Turns a serde data error (unknown field, missing field, wrong type) into a 400 naming the field.
+fn field_error_from_serde(location: &str, path: &str, message: &str) -> ApiError {
+    let (code, field, vi, en) = if let Some(name) = backticked_after(message, "unknown field") {
+        (
+            "unknown_field",
+            join_path(path, &name),
+            format!("Trường `{name}` không được hỗ trợ."),
+            format!("Field `{name}` is not supported."),
+        )
+    } else if let Some(name) = backticked_after(message, "missing field") {
+        (
+            "missing_field",
+            join_path(path, &name),
+            format!("Thiếu trường bắt buộc `{name}`."),
+            format!("Required field `{name}` is missing."),
+        )
+    } else {
+        (
+            "invalid_type",
+            path.to_owned(),
+            format!("Giá trị không đúng kiểu: {message}"),
+            format!("Wrong value or type: {message}"),
+        )
+    };
+    let field = if field.is_empty() || field == "." { location.to_owned() } else { format!("{location}.{field}") };
+    let (code_all, detail) = if location == "query" {
+        ("invalid_query", Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."))
+    } else {
+        ("invalid_body", Text::new("Nội dung yêu cầu không đúng cấu trúc.", "The request body does not match the expected structure."))
+    };
+    ApiError::bad_request(code_all, detail).with_errors(vec![FieldError::new(field, code, Text::new(vi, en))])
+}
+
+fn backticked_after(message: &str, marker: &str) -> Option<String> {
+    let rest = &message[message.find(marker)? + marker.len()..];
+    let start = rest.find('`')? + 1;
+    let end = start + rest[start..].find('`')?;
+    Some(rest[start..end].to_owned())
+}
+
+/// The path to `name`; for unknown fields the path already ends with it.
+fn join_path(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." {
+        name.to_owned()
+    } else if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// The version a client last saw, from `If-Match: "<version>"`. Required on every update.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub i64);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(header::IF_MATCH) else {
+            return ready(Err(ApiError::precondition_required()));
+        };
+        let version = value
+            .to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse::<i64>().ok());
+        ready(version.map(IfMatch).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_if_match",
+                Text::new(
+                    "Tiêu đề If-Match phải là ETag của bản ghi, ví dụ \"3\".",
+                    "The If-Match header must be the record's ETag, for example \"3\".",
+                ),
+            )
+        }))
+    }
+}
+
+impl IfMatch {
+    /// 412 unless the client saw the current version.
+    pub fn check(self, current_version: i64) -> Result<(), ApiError> {
+        if self.0 == current_version {
+            Ok(())
+        } else {
+            Err(ApiError::precondition_failed(current_version))
+        }
+    }
+}
+
+/// The `ETag` header value for a record version.
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// Path parameters with the registry's error shape.
+pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::bad_request(
+        "invalid_path",
+        Text::new(format!("Tham số đường dẫn không hợp lệ: {error}"), format!("Invalid path parameter: {error}")),
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialized")]
+    struct Body {
+        name: String,
+        count: u32,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"name": "a", "count": "x"}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_body");
+        assert_eq!(e.errors[0].field, "body.count");
+        assert_eq!(e.errors[0].code, "invalid_type");
+
+        let e = parse_json::<Body>(br#"{"name": "a", "count": 1, "extra": true}"#).unwrap_err();
+        assert_eq!(e.errors[0].code, "unknown_field");
+        assert_eq!(e.errors[0].field, "body.extra");
+
+        let e = parse_json::<Body>(br#"{"name": "a"}"#).unwrap_err();
+        assert_eq!(e.errors[0].code, "missing_field");
+        assert_eq!(e.errors[0].field, "body.count");
+
+        let e = parse_json::<Body>(br#"{"name": "a", "#).unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+        let e = parse_json::<Body>(br#"{"name": "a", "count": 1} trailing"#).unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+    }
+}

@@ -1,0 +1,12 @@
+//! Who is calling and what they may see: roles, passwords, tokens, the login rate limit and the
+//! [`Principal`] extractor with the one authorization helper every endpoint uses.
+
+pub mod accounts;
+pub mod passwords;
+pub mod principal;
+pub mod rate_limit;
+pub mod roles;
+pub mod tokens;
+
+pub use principal::{Owner, Principal};
+pub use roles::Role;

@@ -1,0 +1,146 @@
+//! The authenticated caller and the one authorization helper every endpoint uses: role checks
+//! answer 403, records outside the caller's territory answer 404 (their existence is not revealed).
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::roles::Role;
+use super::tokens::invalid_token;
+use crate::error::ApiError;
+use crate::i18n::Text;
+use crate::models::{self, users};
+use crate::state::AppState;
+
+/// The authenticated user, as the database knows them now (a deactivated account or a changed
+/// role takes effect on the next request, not when the token expires).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: i64,
+    pub username: String,
+    pub role: Role,
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+}
+
+/// The administrative units a record belongs to, for visibility checks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Owner<'a> {
+    pub province_code: Option<&'a str>,
+    pub commune_code: Option<&'a str>,
+}
+
+/// The part of the country a principal sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Territory {
+    National,
+    Province(String),
+    Commune(String),
+    /// Only records that name the principal itself (judges, integrations: their grants come later).
+    OwnOnly,
+}
+
+impl Principal {
+    /// 403 unless the principal has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    pub fn territory(&self) -> Territory {
+        match (self.role, &self.province_code, &self.commune_code) {
+            (role, _, _) if role.is_national() => Territory::National,
+            (Role::Province, Some(province), _) => Territory::Province(province.clone()),
+            (Role::Commune, _, Some(commune)) => Territory::Commune(commune.clone()),
+            _ => Territory::OwnOnly,
+        }
+    }
+
+    pub fn sees(&self, owner: Owner<'_>) -> bool {
+        match self.territory() {
+            Territory::National => true,
+            Territory::Province(province) => owner.province_code == Some(province.as_str()),
+            Territory::Commune(commune) => owner.commune_code == Some(commune.as_str()),
+            Territory::OwnOnly => false,
+        }
+    }
+
+    /// 404 for a record outside the principal's territory.
+    pub fn ensure_sees(&self, owner: Owner<'_>) -> Result<(), ApiError> {
+        if self.sees(owner) { Ok(()) } else { Err(ApiError::not_found()) }
+    }
+}
+
+fn missing_credentials() -> ApiError {
+    ApiError::unauthenticated(
+        "missing_credentials",
+        Text::new(
+            "Cần đăng nhập: gửi tiêu đề Authorization: Bearer <access_token>.",
+            "Authentication required: send Authorization: Bearer <access_token>.",
+        ),
+    )
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+            });
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or_else(missing_credentials)?;
+            let user_id = state.tokens.verify_access(&token)?;
+            let user = state.db.read(move |conn| users::find(conn, user_id)).await?;
+            match user {
+                Some(user) if user.active => Ok(Principal {
+                    user_id: user.id,
+                    role: models::decode("users.role", &user.role)?,
+                    username: user.username,
+                    province_code: user.province_code,
+                    commune_code: user.commune_code,
+                }),
+                _ => Err(invalid_token()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, province: Option<&str>, commune: Option<&str>) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            province_code: province.map(Into::into),
+            commune_code: commune.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn territory_decides_visibility() {
+        let hanoi = Owner { province_code: Some("01"), commune_code: Some("00004") };
+        let hue = Owner { province_code: Some("46"), commune_code: None };
+        assert!(principal(Role::Auditor, None, None).sees(hue));
+        let province = principal(Role::Province, Some("01"), None);
+        assert!(province.sees(hanoi));
+        assert!(!province.sees(hue));
+        assert_eq!(province.ensure_sees(hue).unwrap_err().status.as_u16(), 404);
+        let commune = principal(Role::Commune, Some("01"), Some("00004"));
+        assert!(commune.sees(hanoi));
+        assert!(!commune.sees(Owner { province_code: Some("01"), commune_code: Some("00008") }));
+        assert!(!principal(Role::Judge, None, None).sees(hanoi));
+        assert_eq!(province.require(&[Role::Admin]).unwrap_err().status.as_u16(), 403);
+    }
+}

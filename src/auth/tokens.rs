@@ -1,0 +1,110 @@
+//! Access tokens (HS256 JWT, algorithm pinned, `exp`/`nbf`/`iss`/`aud` checked) and refresh tokens
+//! (random, stored only as a SHA-256 hash).
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::i18n::Text;
+
+/// Claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: u64,
+    pub nbf: u64,
+    pub iat: u64,
+    pub jti: String,
+    pub role: String,
+}
+
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+impl TokenService {
+    pub fn new(config: &Config) -> TokenService {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&config.jwt_issuer]);
+        validation.set_audience(&[&config.jwt_audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        TokenService {
+            encoding: EncodingKey::from_secret(&config.jwt_signing_key),
+            decoding: DecodingKey::from_secret(&config.jwt_signing_key),
+            validation,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            access_ttl: config.access_token_ttl,
+            refresh_ttl: config.refresh_token_ttl,
+        }
+    }
+
+    pub fn issue_access(&self, user_id: i64, role: &str) -> Result<String, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = AccessClaims {
+            sub: user_id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + self.access_ttl.as_secs(),
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            role: role.to_owned(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
+    }
+
+    /// The user id of a valid access token.
+    pub fn verify_access(&self, token: &str) -> Result<i64, ApiError> {
+        let data = decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => ApiError::unauthenticated(
+                    "token_expired",
+                    Text::new("Mã truy cập đã hết hạn.", "The access token has expired."),
+                ),
+                _ => invalid_token(),
+            }
+        })?;
+        data.claims.sub.parse().map_err(|_| invalid_token())
+    }
+}
+
+pub fn invalid_token() -> ApiError {
+    ApiError::unauthenticated(
+        "invalid_token",
+        Text::new("Mã truy cập không hợp lệ.", "The access token is not valid."),
+    )
+}
+
+/// A new refresh token: the value for the client and the hash to store.
+pub fn new_refresh_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_refresh_token(&token);
+    (token, hash)
+}
+
+pub fn hash_refresh_token(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}

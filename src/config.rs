@@ -1,0 +1,290 @@
+//! Configuration from environment variables (and an optional `.env`). Every setting has a safe
+//! default for the embedded SQLite deployment; a bad value stops start-up with a one-line message.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+
+/// The database used when `DATABASE_URL` is not set: a SQLite file created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://var/khuyencong.sqlite3";
+const DEFAULT_KEY_FILE: &str = "var/jwt-signing.key";
+/// HS256 keys shorter than the hash output weaken the signature (RFC 7518 §3.2).
+const MIN_KEY_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Attempts allowed per window before `429`, for one key (a username or a client address).
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub attempts: u32,
+    pub per: Duration,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// HS256 signing key. Never logged.
+    pub jwt_signing_key: Vec<u8>,
+    pub log_format: LogFormat,
+    pub body_limit_bytes: usize,
+    pub db_pool_size: u32,
+    pub db_pool_timeout: Duration,
+    pub login_limit_per_username: RateLimit,
+    pub login_limit_per_client: RateLimit,
+    /// Use `X-Forwarded-For` as the client address (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind_addr", &self.bind_addr)
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_signing_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads the process environment, loading `.env` first when there is one.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(ConfigError(format!(".env could not be read: {e}"))),
+        }
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let bind_addr = parse(&var, "BIND_ADDR", "127.0.0.1:8080")?;
+        let jwt_signing_key = match (var("JWT_SECRET"), var("JWT_SECRET_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError("set JWT_SECRET or JWT_SECRET_FILE, not both".into()));
+            }
+            (Some(secret), None) => decode_secret(&secret, "JWT_SECRET")?,
+            (None, file) => {
+                load_or_create_key_file(Path::new(file.as_deref().unwrap_or(DEFAULT_KEY_FILE)))?
+            }
+        };
+        let log_format = match var("LOG_FORMAT").as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!("LOG_FORMAT must be `pretty` or `json`, not `{other}`")));
+            }
+        };
+        let config = Config {
+            database_url,
+            bind_addr,
+            jwt_issuer: var("JWT_ISSUER").unwrap_or_else(|| "khuyencong-registry".into()),
+            jwt_audience: var("JWT_AUDIENCE").unwrap_or_else(|| "khuyencong-api".into()),
+            access_token_ttl: Duration::from_secs(parse(&var, "ACCESS_TOKEN_TTL_SECS", "900")?),
+            refresh_token_ttl: Duration::from_secs(parse(&var, "REFRESH_TOKEN_TTL_SECS", "1209600")?),
+            jwt_signing_key,
+            log_format,
+            body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", "1048576")?,
+            db_pool_size: parse(&var, "DB_POOL_SIZE", "10")?,
+            db_pool_timeout: Duration::from_secs(parse(&var, "DB_POOL_TIMEOUT_SECS", "5")?),
+            login_limit_per_username: RateLimit {
+                attempts: parse(&var, "LOGIN_ATTEMPTS_PER_USERNAME", "5")?,
+                per: Duration::from_secs(parse(&var, "LOGIN_WINDOW_SECS", "300")?),
+            },
+            login_limit_per_client: RateLimit {
+                attempts: parse(&var, "LOGIN_ATTEMPTS_PER_CLIENT", "30")?,
+                per: Duration::from_secs(parse(&var, "LOGIN_WINDOW_SECS", "300")?),
+            },
+            trust_forwarded_for: parse(&var, "TRUST_X_FORWARDED_FOR", "false")?,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl.as_secs()),
+            ("REFRESH_TOKEN_TTL_SECS", self.refresh_token_ttl.as_secs()),
+            ("BODY_LIMIT_BYTES", self.body_limit_bytes as u64),
+            ("DB_POOL_SIZE", u64::from(self.db_pool_size)),
+            ("DB_POOL_TIMEOUT_SECS", self.db_pool_timeout.as_secs()),
+            ("LOGIN_ATTEMPTS_PER_USERNAME", u64::from(self.login_limit_per_username.attempts)),
+            ("LOGIN_ATTEMPTS_PER_CLIENT", u64::from(self.login_limit_per_client.attempts)),
+            ("LOGIN_WINDOW_SECS", self.login_limit_per_client.per.as_secs()),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError(format!("{name} must be greater than 0")));
+        }
+        if self.refresh_token_ttl <= self.access_token_ttl {
+            return Err(ConfigError(
+                "REFRESH_TOKEN_TTL_SECS must be longer than ACCESS_TOKEN_TTL_SECS".into(),
+            ));
+        }
+        crate::db::Backend::from_url(&self.database_url).map_err(|e| ConfigError(e.to_string()))?;
+        Ok(())
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = var(name).unwrap_or_else(|| default.to_owned());
+    raw.trim()
+        .parse()
+        .map_err(|e| ConfigError(format!("{name}=`{raw}` is not valid: {e}")))
+}
+
+/// `JWT_SECRET` is used as it is written (its bytes), so there is no guessing about encodings.
+fn decode_secret(secret: &str, name: &str) -> Result<Vec<u8>, ConfigError> {
+    check_key_length(secret.trim().as_bytes().to_vec(), name)
+}
+
+/// The generated key file holds base64.
+fn decode_key_file(content: &str, name: &str) -> Result<Vec<u8>, ConfigError> {
+    let bytes = STANDARD
+        .decode(content.trim())
+        .map_err(|e| ConfigError(format!("{name} is not base64: {e}")))?;
+    check_key_length(bytes, name)
+}
+
+fn check_key_length(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>, ConfigError> {
+    if bytes.len() < MIN_KEY_BYTES {
+        return Err(ConfigError(format!("{name} must hold at least {MIN_KEY_BYTES} bytes of key material")));
+    }
+    Ok(bytes)
+}
+
+/// Reads the signing key file, creating it with fresh random bytes and mode 0600 when absent, so the
+/// embedded default never signs with a key that anyone else knows.
+fn load_or_create_key_file(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let shown = path.display();
+    match std::fs::read_to_string(path) {
+        Ok(content) => return decode_key_file(&content, &format!("key file {shown}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ConfigError(format!("key file {shown} could not be read: {e}"))),
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ConfigError(format!("directory {} could not be created: {e}", dir.display())))?;
+    }
+    let mut key = vec![0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| ConfigError(format!("key file {shown} could not be created: {e}")))?;
+    std::io::Write::write_all(&mut file, STANDARD.encode(&key).as_bytes())
+        .map_err(|e| ConfigError(format!("key file {shown} could not be written: {e}")))?;
+    Ok(key)
+}
+
+/// The URL without its password, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The directory a SQLite database file lives in, created on first start.
+pub fn ensure_parent_dir(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_are_the_embedded_deployment() {
+        let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.access_token_ttl, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn bad_values_are_explained_in_one_line() {
+        let err = config(&[("JWT_SECRET", SECRET), ("BIND_ADDR", "nowhere")]).unwrap_err();
+        assert!(err.to_string().contains("BIND_ADDR=`nowhere`"), "{err}");
+        let err = config(&[("JWT_SECRET", "short")]).unwrap_err();
+        assert!(err.to_string().contains("at least 32 bytes"), "{err}");
+        let err = config(&[("JWT_SECRET", SECRET), ("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.to_string().contains("mysql"), "{err}");
+        let err = config(&[("JWT_SECRET", SECRET), ("DB_POOL_SIZE", "0")]).unwrap_err();
+        assert!(err.to_string().contains("DB_POOL_SIZE"), "{err}");
+        assert!(!err.to_string().contains('\n'));
+    }
+
+    #[test]
+    fn key_file_is_generated_once_with_owner_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys/jwt.key");
+        let shown = path.to_str().unwrap();
+        let first = config(&[("JWT_SECRET_FILE", shown)]).unwrap().jwt_signing_key;
+        let second = config(&[("JWT_SECRET_FILE", shown)]).unwrap().jwt_signing_key;
+        assert_eq!(first, second);
+        assert!(first.len() >= MIN_KEY_BYTES);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/kc"), "postgres://app:***@db:5432/kc");
+        assert_eq!(redact_url("sqlite://var/x.db"), "sqlite://var/x.db");
+    }
+}

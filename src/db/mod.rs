@@ -1,0 +1,217 @@
+//! Database access: the two backends behind one connection type, the pool, migrations and the
+//! hand-kept schema. Handlers never touch the pool directly; they go through [`Db::read`] and
+//! [`Db::write`], which run the blocking diesel work off the async executor.
+
+mod manager;
+pub mod migrations;
+pub mod schema;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{Pool, PooledConnection};
+
+pub use manager::ConnectionManager;
+
+use crate::error::ApiError;
+
+/// One connection to either backend. Queries written against `DbConn` are type-checked for both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The backend type of [`DbConn`], for boxed queries.
+pub type DbBackend = <DbConn as Connection>::Backend;
+
+/// Runs one expression against whichever concrete connection `conn` holds. For the few statements
+/// that the multi-backend cannot express (batch insert, upsert), so the branching stays in one place.
+#[macro_export]
+macro_rules! each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// The backend a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Postgres(String),
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("DATABASE_URL `{0}` is neither postgres://, postgresql://, sqlite:// nor a file path")]
+pub struct UnsupportedUrl(String);
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend, UnsupportedUrl> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Backend::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .or_else(|| url.strip_prefix("file:"))
+            .unwrap_or(url);
+        if path.is_empty() || path.contains("://") || path == ":memory:" {
+            // `:memory:` gives every pooled connection its own empty database.
+            return Err(UnsupportedUrl(url.to_owned()));
+        }
+        Ok(Backend::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// The connection pool and what the handlers need to use it safely.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager>,
+    /// SQLite allows one writer; serialising writers in-process avoids `SQLITE_BUSY` on lock upgrade
+    /// (two deferred transactions that both start to write). PostgreSQL needs no such lock.
+    sqlite_writer: Option<Arc<std::sync::Mutex<()>>>,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{0}")]
+    Url(#[from] UnsupportedUrl),
+    #[error("cannot create the directory for the SQLite file: {0}")]
+    Directory(std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+}
+
+impl Db {
+    /// Opens the pool. With `check` the first connection is made now, so that start-up fails with the
+    /// real connection error; without it the pool connects lazily (used to start while the database
+    /// is still down and let `/readyz` report it).
+    pub fn open(url: &str, size: u32, timeout: Duration, check: bool) -> Result<Db, OpenError> {
+        let backend = Backend::from_url(url)?;
+        if let Backend::Sqlite(path) = &backend {
+            if check {
+                crate::config::ensure_parent_dir(path).map_err(OpenError::Directory)?;
+                // WAL is a property of the file; set it once, before the pool opens its connections.
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|e| OpenError::Connect(e.to_string()))?;
+                conn.batch_execute("PRAGMA journal_mode = WAL;")
+                    .map_err(|e| OpenError::Connect(e.to_string()))?;
+            }
+        }
+        let is_sqlite = matches!(backend, Backend::Sqlite(_));
+        let manager = ConnectionManager::new(backend);
+        let builder = Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .test_on_check_out(false);
+        let pool = if check {
+            // Report the manager's own error, not r2d2's generic timeout.
+            manager.probe().map_err(|e| OpenError::Connect(e.to_string()))?;
+            builder.build(manager).map_err(|e| OpenError::Connect(e.to_string()))?
+        } else {
+            builder.build_unchecked(manager)
+        };
+        Ok(Db {
+            pool,
+            sqlite_writer: is_sqlite.then(|| Arc::new(std::sync::Mutex::new(()))),
+        })
+    }
+
+    /// A connection for blocking code (CLI commands, migrations).
+    pub fn get(&self) -> Result<PooledConnection<ConnectionManager>, ApiError> {
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            ApiError::unavailable()
+        })
+    }
+
+    /// Runs read-only work on a pooled connection, off the async executor.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Runs a mutation in one transaction: the change and its audit event commit together or not at
+    /// all.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || db.write_blocking(work))
+            .await
+            .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// [`Db::write`] for code that is already off the executor (the CLI).
+    pub fn write_blocking<T>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let _writer = self
+            .sqlite_writer
+            .as_ref()
+            .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut pooled = self.get()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(work)
+    }
+
+    /// Whether the database answers a query now.
+    pub async fn is_ready(&self) -> bool {
+        self.read(|conn| {
+            conn.batch_execute("SELECT 1").map_err(ApiError::from)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite_writer.is_some()
+    }
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("sqlite", &self.is_sqlite()).finish()
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_url_scheme() {
+        assert!(matches!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres(_))));
+        assert!(matches!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres(_))));
+        assert_eq!(
+            Backend::from_url("sqlite://var/kc.sqlite3").unwrap(),
+            Backend::Sqlite(PathBuf::from("var/kc.sqlite3"))
+        );
+        assert_eq!(Backend::from_url("/tmp/x.db").unwrap(), Backend::Sqlite(PathBuf::from("/tmp/x.db")));
+        assert!(Backend::from_url("mysql://u@h/db").is_err());
+        assert!(Backend::from_url("sqlite://:memory:").is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! Enumerations the API exposes: each value has a stable English snake_case code and a Vietnamese
+//! and an English label, served by `GET /api/v1/reference/enums`.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// One value of an enumeration with its labels.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnumValue {
+    /// The stable code used in requests and responses.
+    pub code: &'static str,
+    /// Nhãn tiếng Việt.
+    pub label_vi: &'static str,
+    /// English label.
+    pub label_en: &'static str,
+}
+
+/// An enumeration whose values carry labels.
+pub trait Labeled: Sized + Copy + 'static {
+    /// The name under which the reference endpoint lists the enumeration.
+    const NAME: &'static str;
+    const ALL: &'static [Self];
+    fn code(self) -> &'static str;
+    fn labels(self) -> (&'static str, &'static str);
+
+    fn label(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Vi => self.labels().0,
+            Lang::En => self.labels().1,
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.code() == code)
+    }
+
+    fn values() -> Vec<EnumValue> {
+        Self::ALL
+            .iter()
+            .map(|v| EnumValue {
+                code: v.code(),
+                label_vi: v.labels().0,
+                label_en: v.labels().1,
+            })
+            .collect()
+    }
+}
+
+/// Declares an enumeration with its codes and labels, its serde and OpenAPI forms, and its
+/// [`Labeled`] implementation, so that code and label can never be declared apart.
+#[macro_export]
+macro_rules! labeled_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident as $list_name:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal : $vi:literal / $en:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
+        }
+
+        impl $crate::domain::labels::Labeled for $name {
+            const NAME: &'static str = $list_name;
+            const ALL: &'static [Self] = &[$($name::$variant),+];
+
+            fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            fn labels(self) -> (&'static str, &'static str) {
+                match self { $($name::$variant => ($vi, $en)),+ }
+            }
+        }
+
+        impl $name {
+            /// The stable code stored in the database and sent on the wire.
+            pub fn as_str(self) -> &'static str {
+                $crate::domain::labels::Labeled::code(self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::labels::UnknownCode;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <Self as $crate::domain::labels::Labeled>::from_code(s)
+                    .ok_or_else(|| $crate::domain::labels::UnknownCode(s.to_owned()))
+            }
+        }
+    };
+}
+
+/// A code that names no value of the enumeration (for example a corrupt database row).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown code `{0}`")]
+pub struct UnknownCode(pub String);

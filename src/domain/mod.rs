@@ -1,0 +1,5 @@
+//! Pure rules of the programme. Nothing here knows about HTTP or SQL.
+
+pub mod admin_units;
+pub mod labels;
+pub mod search;

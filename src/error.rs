@@ -1,0 +1,408 @@
+//! Every error the API can answer with, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Handlers and extractors return [`ApiError`]. The request-context middleware renders it with the
+//! request's language and id; `error_response` alone (without the middleware) renders Vietnamese.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::{Lang, Text};
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One invalid field of a request.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: Text,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: Text) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code,
+            message,
+        }
+    }
+}
+
+/// An error answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable machine-readable code, e.g. `not_found`, `validation_failed`.
+    pub code: &'static str,
+    pub detail: Text,
+    pub errors: Vec<FieldError>,
+    /// Extra members of the problem object (e.g. `existing_id` on a duplicate).
+    pub extensions: BTreeMap<&'static str, serde_json::Value>,
+    /// Seconds, for `Retry-After` on 429 and 503.
+    pub retry_after: Option<u64>,
+    /// Methods, for `Allow` on 405.
+    pub allow: Option<String>,
+    /// The cause, logged once and never sent to the client.
+    pub internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: Text) -> ApiError {
+        ApiError {
+            status,
+            code,
+            detail,
+            errors: Vec::new(),
+            extensions: BTreeMap::new(),
+            retry_after: None,
+            allow: None,
+            internal: None,
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> ApiError {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with_extension(mut self, name: &'static str, value: impl Serialize) -> ApiError {
+        self.extensions
+            .insert(name, serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        self
+    }
+
+    pub fn bad_request(code: &'static str, detail: Text) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    /// A business-rule violation on one or more fields (422).
+    pub fn validation(errors: Vec<FieldError>) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            Text::new("Dữ liệu không hợp lệ.", "The request data is not valid."),
+        )
+        .with_errors(errors)
+    }
+
+    pub fn unauthenticated(code: &'static str, detail: Text) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            Text::new(
+                "Vai trò của bạn không được phép thực hiện thao tác này.",
+                "Your role is not allowed to perform this action.",
+            ),
+        )
+    }
+
+    /// Unknown, or not visible to the caller: the two are indistinguishable on purpose.
+    pub fn not_found() -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Text::new("Không tìm thấy tài nguyên.", "The resource was not found."),
+        )
+    }
+
+    pub fn method_not_allowed(allow: String) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            Text::new(
+                format!("Phương thức không được hỗ trợ; được phép: {allow}."),
+                format!("Method not allowed; allowed: {allow}."),
+            ),
+        );
+        error.allow = Some(allow);
+        error
+    }
+
+    pub fn conflict(code: &'static str, detail: Text) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn precondition_required() -> ApiError {
+        ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "if_match_required",
+            Text::new(
+                "Cần gửi tiêu đề If-Match với ETag của bản ghi.",
+                "Send an If-Match header with the record's ETag.",
+            ),
+        )
+    }
+
+    pub fn precondition_failed(current_version: i64) -> ApiError {
+        ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "version_mismatch",
+            Text::new(
+                "Bản ghi đã bị thay đổi bởi người khác; hãy tải lại và thử lại.",
+                "The record was changed by someone else; reload it and try again.",
+            ),
+        )
+        .with_extension("current_version", current_version)
+    }
+
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            Text::new(
+                format!("Nội dung yêu cầu vượt quá giới hạn {limit} byte."),
+                format!("The request body exceeds the limit of {limit} bytes."),
+            ),
+        )
+        .with_extension("limit_bytes", limit)
+    }
+
+    pub fn unsupported_media_type() -> ApiError {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            Text::new(
+                "Nội dung phải có Content-Type: application/json.",
+                "The body must be sent with Content-Type: application/json.",
+            ),
+        )
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            Text::new(
+                format!("Quá nhiều yêu cầu; hãy thử lại sau {retry_after_secs} giây."),
+                format!("Too many requests; try again in {retry_after_secs} seconds."),
+            ),
+        );
+        error.retry_after = Some(retry_after_secs);
+        error
+    }
+
+    pub fn unavailable() -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            Text::new(
+                "Cơ sở dữ liệu tạm thời không truy cập được; hãy thử lại sau.",
+                "The database is temporarily unavailable; try again later.",
+            ),
+        );
+        error.retry_after = Some(5);
+        error
+    }
+
+    /// An unexpected failure: the cause is logged, the client sees an opaque 500.
+    pub fn internal(cause: impl Into<String>) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            Text::new("Lỗi hệ thống.", "Internal server error."),
+        );
+        error.internal = Some(cause.into());
+        error
+    }
+
+    /// The problem object in `lang`.
+    pub fn to_problem(&self, lang: Lang, request_id: Option<&str>) -> Problem {
+        Problem {
+            type_uri: format!("/problems/{}", self.code),
+            title: title(self.status, lang).to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.get(lang).to_owned(),
+            code: self.code.to_owned(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemFieldError {
+                    field: e.field.clone(),
+                    code: e.code.to_owned(),
+                    message: e.message.get(lang).to_owned(),
+                })
+                .collect(),
+            request_id: request_id.map(str::to_owned),
+            extensions: self
+                .extensions
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The full HTTP response in `lang`.
+    pub fn render(&self, lang: Lang, request_id: Option<&str>) -> HttpResponse {
+        if let Some(cause) = &self.internal {
+            tracing::error!(code = self.code, cause = %cause, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        response.insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(allow) = self.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+            response.insert_header((header::ALLOW, allow));
+        }
+        response.json(self.to_problem(lang, request_id))
+    }
+}
+
+fn title(status: StatusCode, lang: Lang) -> &'static str {
+    let (vi, en) = match status.as_u16() {
+        400 => ("Yêu cầu không hợp lệ", "Bad request"),
+        401 => ("Chưa xác thực", "Unauthenticated"),
+        403 => ("Không có quyền", "Forbidden"),
+        404 => ("Không tìm thấy", "Not found"),
+        405 => ("Phương thức không được phép", "Method not allowed"),
+        409 => ("Xung đột dữ liệu", "Conflict"),
+        412 => ("Phiên bản không khớp", "Precondition failed"),
+        413 => ("Nội dung quá lớn", "Payload too large"),
+        415 => ("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+        422 => ("Dữ liệu không hợp lệ", "Unprocessable content"),
+        428 => ("Thiếu điều kiện If-Match", "Precondition required"),
+        429 => ("Quá nhiều yêu cầu", "Too many requests"),
+        503 => ("Dịch vụ tạm thời không khả dụng", "Service unavailable"),
+        _ => ("Lỗi hệ thống", "Internal server error"),
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail.en)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render(Lang::Vi, None)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => ApiError::not_found(),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::conflict(
+                "duplicate",
+                Text::new("Bản ghi đã tồn tại.", "The record already exists."),
+            )
+            .with_extension("constraint", info.constraint_name()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager => {
+                tracing::warn!(error = %error, "database connection lost");
+                ApiError::unavailable()
+            }
+            // A query against a database that went away surfaces as an unknown error whose message
+            // comes from libpq; treat it as unavailability, not as a bug.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if is_connection_message(info.message()) =>
+            {
+                tracing::warn!(error = %error, "database connection lost");
+                ApiError::unavailable()
+            }
+            other => ApiError::internal(format!("database error: {other}")),
+        }
+    }
+}
+
+fn is_connection_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["server closed the connection", "connection refused", "no connection to the server", "terminating connection", "could not connect", "connection to server"]
+        .iter()
+        .any(|needle| message.contains(needle))
+}
+
+/// RFC 9457 problem details, as every error response carries them.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/validation_failed",
+    "title": "Dữ liệu không hợp lệ",
+    "status": 422,
+    "detail": "Dữ liệu không hợp lệ.",
+    "code": "validation_failed",
+    "errors": [{"field": "password", "code": "weak_password", "message": "Mật khẩu quá yếu."}],
+    "request_id": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+}))]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the status, in the response language.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request, in the response language.
+    pub detail: String,
+    /// Stable machine-readable error code.
+    pub code: String,
+    /// Invalid fields, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemFieldError>,
+    /// The request id, also sent as `X-Request-Id`.
+    pub request_id: Option<String>,
+    /// Problem-specific members such as `existing_id`, `current_version` or `limit_bytes`.
+    #[serde(flatten)]
+    #[schema(additional_properties)]
+    pub extensions: BTreeMap<String, serde_json::Value>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemFieldError {
+    /// Path of the field in the request (`body.password`, `query.limit`, `password`).
+    pub field: String,
+    /// Stable machine-readable code of the violated rule.
+    pub code: String,
+    /// Explanation in the response language.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_uses_the_requested_language_and_carries_the_request_id() {
+        let error = ApiError::not_found();
+        let vi = serde_json::to_value(error.to_problem(Lang::Vi, Some("r-1"))).unwrap();
+        let en = serde_json::to_value(error.to_problem(Lang::En, Some("r-1"))).unwrap();
+        assert_eq!(vi["title"], "Không tìm thấy");
+        assert_eq!(en["title"], "Not found");
+        assert_eq!(en["type"], "/problems/not_found");
+        assert_eq!(en["status"], 404);
+        assert_eq!(en["request_id"], "r-1");
+        assert!(en.get("errors").is_none());
+    }
+
+    #[test]
+    fn internal_cause_never_reaches_the_client() {
+        let error = ApiError::internal("password=hunter2 in a query");
+        let body = serde_json::to_string(&error.to_problem(Lang::En, None)).unwrap();
+        assert!(!body.contains("hunter2"));
+    }
+
+    #[test]
+    fn unique_violation_is_a_conflict_and_not_found_is_404() {
+        assert_eq!(ApiError::from(diesel::result::Error::NotFound).status, StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,88 @@
+//! The khuyến công registry: the national registry of Vietnam's industrial-promotion programme.
+//!
+//! [`build_app`] assembles the HTTP application; `main.rs` serves it and the integration tests drive
+//! the very same application.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod models;
+pub mod openapi;
+pub mod pagination;
+pub mod state;
+pub mod telemetry;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::extract::{BodyLimit, path_error};
+use crate::openapi::{ApiDoc, RouteTable};
+use crate::state::AppState;
+
+/// The router and the OpenAPI document, built from one list of routes.
+fn routes() -> (
+    App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error, InitError = ()>>,
+    utoipa::openapi::OpenApi,
+) {
+    App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(api::configure)
+        .split_for_parts()
+}
+
+/// The OpenAPI document the code describes (`khuyencong openapi`, `GET /api/openapi.json`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// The document as committed in `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi_document().to_pretty_json().expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+}
+
+/// The complete application: routes, API docs, error rendering and request context.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, document) = routes();
+    let route_table = RouteTable::from_openapi(&document);
+    app.app_data(web::Data::new(state.clone()))
+        .app_data(web::Data::new(route_table))
+        .app_data(BodyLimit(state.config.body_limit_bytes))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", document))
+        .route("/docs", web::get().to(docs_redirect))
+        .default_service(web::to(api::fallback::unmatched))
+        .wrap(from_fn(context::middleware))
+        // Outermost, so that error responses rendered by the context middleware get them too.
+        .wrap(
+            DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("Referrer-Policy", "no-referrer")),
+        )
+}

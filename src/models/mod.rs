@@ -1,0 +1,22 @@
+//! Row structs and their queries, one module per aggregate.
+
+pub mod admin_units;
+pub mod audit;
+pub mod refresh_tokens;
+pub mod users;
+
+use std::str::FromStr;
+
+use crate::error::ApiError;
+
+/// Reads a stored enum code; a code the program does not know means a corrupt row, not bad input.
+pub fn decode<T: FromStr>(column: &str, value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|_| ApiError::internal(format!("unknown code `{value}` stored in {column}")))
+}
+
+/// The current time as stored: UTC without offset.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,30 @@
+//! What every handler shares: configuration, the database, token keys and the login limiter.
+
+use std::sync::Arc;
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::tokens::TokenService;
+use crate::config::Config;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub tokens: Arc<TokenService>,
+    pub login_limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> AppState {
+        AppState {
+            tokens: Arc::new(TokenService::new(&config)),
+            login_limiter: Arc::new(LoginLimiter::new(
+                config.login_limit_per_username,
+                config.login_limit_per_client,
+            )),
+            config: Arc::new(config),
+            db,
+        }
+    }
+}
