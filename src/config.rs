@@ -86,15 +86,15 @@ impl Config {
                 return Err(ConfigError("set JWT_SECRET or JWT_SECRET_FILE, not both".into()));
             }
             (Some(secret), None) => decode_secret(&secret, "JWT_SECRET")?,
-            (None, file) => {
-                load_or_create_key_file(Path::new(file.as_deref().unwrap_or(DEFAULT_KEY_FILE)))?
-            }
+            (None, file) => load_or_create_key_file(Path::new(file.as_deref().unwrap_or(DEFAULT_KEY_FILE)))?,
         };
         let log_format = match var("LOG_FORMAT").as_deref().unwrap_or("pretty") {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
             other => {
-                return Err(ConfigError(format!("LOG_FORMAT must be `pretty` or `json`, not `{other}`")));
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be `pretty` or `json`, not `{other}`"
+                )));
             }
         };
         let config = Config {
@@ -130,8 +130,14 @@ impl Config {
             ("BODY_LIMIT_BYTES", self.body_limit_bytes as u64),
             ("DB_POOL_SIZE", u64::from(self.db_pool_size)),
             ("DB_POOL_TIMEOUT_SECS", self.db_pool_timeout.as_secs()),
-            ("LOGIN_ATTEMPTS_PER_USERNAME", u64::from(self.login_limit_per_username.attempts)),
-            ("LOGIN_ATTEMPTS_PER_CLIENT", u64::from(self.login_limit_per_client.attempts)),
+            (
+                "LOGIN_ATTEMPTS_PER_USERNAME",
+                u64::from(self.login_limit_per_username.attempts),
+            ),
+            (
+                "LOGIN_ATTEMPTS_PER_CLIENT",
+                u64::from(self.login_limit_per_client.attempts),
+            ),
             ("LOGIN_WINDOW_SECS", self.login_limit_per_client.per.as_secs()),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
@@ -176,7 +182,9 @@ fn decode_key_file(content: &str, name: &str) -> Result<Vec<u8>, ConfigError> {
 
 fn check_key_length(bytes: Vec<u8>, name: &str) -> Result<Vec<u8>, ConfigError> {
     if bytes.len() < MIN_KEY_BYTES {
-        return Err(ConfigError(format!("{name} must hold at least {MIN_KEY_BYTES} bytes of key material")));
+        return Err(ConfigError(format!(
+            "{name} must hold at least {MIN_KEY_BYTES} bytes of key material"
+        )));
     }
     Ok(bytes)
 }
@@ -230,15 +238,13 @@ pub fn ensure_parent_dir(path: &Path) -> std::io::Result<()> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -284,7 +290,10 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(redact_url("postgres://app:s3cret@db:5432/kc"), "postgres://app:***@db:5432/kc");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/kc"),
+            "postgres://app:***@db:5432/kc"
+        );
         assert_eq!(redact_url("sqlite://var/x.db"), "sqlite://var/x.db");
     }
 }

@@ -53,7 +53,9 @@ fn client_request_id(req: &ServiceRequest) -> Option<String> {
     let value = req.headers().get(&REQUEST_ID_HEADER)?.to_str().ok()?;
     let ok = !value.is_empty()
         && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     ok.then(|| value.to_owned())
 }
 
@@ -97,7 +99,11 @@ pub async fn middleware(
     }
     let status = response.status().as_u16();
     span.in_scope(|| {
-        tracing::info!(status, elapsed_ms = started.elapsed().as_millis() as u64, "request served");
+        tracing::info!(
+            status,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request served"
+        );
     });
     Ok(response)
 }

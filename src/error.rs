@@ -33,9 +33,14 @@ impl FieldError {
     }
 }
 
-/// An error answered to the client.
+/// An error answered to the client. Boxed, so that `Result<T, ApiError>` stays one pointer wide on
+/// the happy path.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorDetails>);
+
+/// What an [`ApiError`] carries.
+#[derive(Debug, Clone)]
+pub struct ErrorDetails {
     pub status: StatusCode,
     /// Stable machine-readable code, e.g. `not_found`, `validation_failed`.
     pub code: &'static str,
@@ -51,9 +56,23 @@ pub struct ApiError {
     pub internal: Option<String>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ErrorDetails;
+
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: Text) -> ApiError {
-        ApiError {
+        ApiError(Box::new(ErrorDetails {
             status,
             code,
             detail,
@@ -62,7 +81,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             internal: None,
-        }
+        }))
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> ApiError {
@@ -71,8 +90,10 @@ impl ApiError {
     }
 
     pub fn with_extension(mut self, name: &'static str, value: impl Serialize) -> ApiError {
-        self.extensions
-            .insert(name, serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+        self.extensions.insert(
+            name,
+            serde_json::to_value(value).unwrap_or(serde_json::Value::Null),
+        );
         self
     }
 
@@ -327,9 +348,16 @@ impl From<diesel::result::Error> for ApiError {
 
 fn is_connection_message(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
-    ["server closed the connection", "connection refused", "no connection to the server", "terminating connection", "could not connect", "connection to server"]
-        .iter()
-        .any(|needle| message.contains(needle))
+    [
+        "server closed the connection",
+        "connection refused",
+        "no connection to the server",
+        "terminating connection",
+        "could not connect",
+        "connection to server",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 /// RFC 9457 problem details, as every error response carries them.
@@ -403,6 +431,9 @@ mod tests {
 
     #[test]
     fn unique_violation_is_a_conflict_and_not_found_is_404() {
-        assert_eq!(ApiError::from(diesel::result::Error::NotFound).status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            ApiError::from(diesel::result::Error::NotFound).status,
+            StatusCode::NOT_FOUND
+        );
     }
 }

@@ -77,7 +77,10 @@ mod tests {
         assert_eq!(Lang::from_accept_language(None), Lang::Vi);
         assert_eq!(Lang::from_accept_language(Some("en")), Lang::En);
         assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
-        assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.5, vi;q=0.8")), Lang::Vi);
+        assert_eq!(
+            Lang::from_accept_language(Some("fr, en;q=0.5, vi;q=0.8")),
+            Lang::Vi
+        );
         assert_eq!(Lang::from_accept_language(Some("de")), Lang::Vi);
         assert_eq!(Lang::from_accept_language(Some("en;q=0")), Lang::Vi);
     }

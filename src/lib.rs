@@ -31,7 +31,15 @@ use crate::state::AppState;
 
 /// The router and the OpenAPI document, built from one list of routes.
 fn routes() -> (
-    App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error, InitError = ()>>,
+    App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
     utoipa::openapi::OpenApi,
 ) {
     App::new()
@@ -48,13 +56,17 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = openapi_document().to_pretty_json().expect("the OpenAPI document serializes");
+    let mut json = openapi_document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }
 
 async fn docs_redirect() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish()
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
 }
 
 /// The complete application: routes, API docs, error rendering and request context.
@@ -78,6 +90,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", document))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(api::fallback::unmatched))
+        .wrap(from_fn(api::fallback::reject_undeclared_query))
         .wrap(from_fn(context::middleware))
         // Outermost, so that error responses rendered by the context middleware get them too.
         .wrap(

@@ -17,7 +17,11 @@ use khuyencong::state::AppState;
 use khuyencong::{build_app, openapi_json, telemetry};
 
 #[derive(Parser)]
-#[command(name = "khuyencong", version, about = "Khuyến công registry: the industrial-promotion programme's REST API")]
+#[command(
+    name = "khuyencong",
+    version,
+    about = "Khuyến công registry: the industrial-promotion programme's REST API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -63,7 +67,10 @@ enum UserCommand {
 
 fn parse_role(value: &str) -> Result<Role, String> {
     value.parse().map_err(|_| {
-        let roles: Vec<&str> = <Role as khuyencong::domain::labels::Labeled>::ALL.iter().map(|r| r.as_str()).collect();
+        let roles: Vec<&str> = <Role as khuyencong::domain::labels::Labeled>::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
         format!("one of: {}", roles.join(", "))
     })
 }
@@ -98,10 +105,16 @@ fn main() -> ExitCode {
 }
 
 fn open_and_migrate(config: &Config) -> Result<Db, String> {
-    let db = Db::open(&config.database_url, config.db_pool_size, config.db_pool_timeout, true)
-        .map_err(|e| format!("{e} ({})", redact_url(&config.database_url)))?;
+    let db = Db::open(
+        &config.database_url,
+        config.db_pool_size,
+        config.db_pool_timeout,
+        true,
+    )
+    .map_err(|e| format!("{e} ({})", redact_url(&config.database_url)))?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let applied = migrations::run(&mut conn).map_err(|e| e.internal.clone().unwrap_or_else(|| e.to_string()))?;
+    let applied =
+        migrations::run(&mut conn).map_err(|e| e.internal.clone().unwrap_or_else(|| e.to_string()))?;
     for name in &applied {
         tracing::info!(migration = %name, "migration applied");
     }
@@ -126,7 +139,14 @@ fn serve(config: Config) -> Result<(), String> {
 }
 
 fn user(config: Config, command: UserCommand) -> Result<(), String> {
-    let UserCommand::Create { username, role, display_name, province_code, commune_code, password_stdin } = command;
+    let UserCommand::Create {
+        username,
+        role,
+        display_name,
+        province_code,
+        commune_code,
+        password_stdin,
+    } = command;
     let db = open_and_migrate(&config)?;
     let (password, generated) = if password_stdin {
         let stdin = std::io::stdin();
@@ -134,7 +154,10 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
             eprint!("Password: ");
         }
         let mut line = String::new();
-        stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
         (line.trim_end_matches(['\r', '\n']).to_owned(), false)
     } else {
         (passwords::generate(), true)
@@ -150,10 +173,21 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
     let user = db
         .write_blocking(|conn| accounts::create(conn, &Actor::command_line(), account))
         .map_err(|e| {
-            let fields: Vec<String> = e.errors.iter().map(|f| format!("{}: {}", f.field, f.message.en)).collect();
-            if fields.is_empty() { e.detail.en.to_string() } else { fields.join("; ") }
+            let fields: Vec<String> = e
+                .errors
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message.en))
+                .collect();
+            if fields.is_empty() {
+                e.detail.en.to_string()
+            } else {
+                fields.join("; ")
+            }
         })?;
-    println!("created user {} (id {}, role {})", user.username, user.id, user.role);
+    println!(
+        "created user {} (id {}, role {})",
+        user.username, user.id, user.role
+    );
     if generated {
         println!("password (shown once): {password}");
     }

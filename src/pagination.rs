@@ -3,8 +3,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
@@ -82,7 +82,11 @@ impl<T> Page<T> {
     ) -> Page<T> {
         let more = rows.len() > request.limit as usize;
         rows.truncate(request.limit as usize);
-        let next_cursor = if more { rows.last().map(|last| encode_cursor(&key(last))) } else { None };
+        let next_cursor = if more {
+            rows.last().map(|last| encode_cursor(&key(last)))
+        } else {
+            None
+        };
         Page {
             items: rows,
             next_cursor,
@@ -119,7 +123,6 @@ fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,21 +133,39 @@ mod tests {
         assert_eq!(request.limit, 50);
         assert_eq!(request.fetch_limit(), 51);
         for bad in [0, 501] {
-            let params = PageParams { limit: Some(bad), ..Default::default() };
+            let params = PageParams {
+                limit: Some(bad),
+                ..Default::default()
+            };
             let err = PageRequest::<i64>::parse(params, DEFAULT_LIMIT).unwrap_err();
             assert_eq!(err.errors[0].field, "query.limit");
         }
         let cursor = encode_cursor(&42i64);
-        let params = PageParams { cursor: Some(&cursor), ..Default::default() };
+        let params = PageParams {
+            cursor: Some(&cursor),
+            ..Default::default()
+        };
         assert_eq!(PageRequest::<i64>::parse(params, 10).unwrap().after, Some(42));
-        let params = PageParams { cursor: Some("not-a-cursor!"), ..Default::default() };
-        assert_eq!(PageRequest::<i64>::parse(params, 10).unwrap_err().code, "invalid_cursor");
+        let params = PageParams {
+            cursor: Some("not-a-cursor!"),
+            ..Default::default()
+        };
+        assert_eq!(
+            PageRequest::<i64>::parse(params, 10).unwrap_err().code,
+            "invalid_cursor"
+        );
     }
 
     #[test]
     fn page_reports_next_cursor_only_when_more_rows_exist() {
-        let request: PageRequest<i64> =
-            PageRequest::parse(PageParams { limit: Some(2), ..Default::default() }, 50).unwrap();
+        let request: PageRequest<i64> = PageRequest::parse(
+            PageParams {
+                limit: Some(2),
+                ..Default::default()
+            },
+            50,
+        )
+        .unwrap();
         let page = Page::from_rows(vec![1i64, 2, 3], &request, |v| *v, None);
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(page.next_cursor, Some(encode_cursor(&2i64)));

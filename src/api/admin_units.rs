@@ -207,7 +207,11 @@ pub async fn list_provinces(
     ApiQuery(query): ApiQuery<ProvinceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
-        PageParams { limit: query.limit, cursor: query.cursor.as_deref(), include_total: query.include_total },
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
         PROVINCE_PAGE,
     )?;
     let era = query.era.unwrap_or(Era::Current);
@@ -216,8 +220,7 @@ pub async fn list_provinces(
     let matching: Vec<Province> = all
         .into_iter()
         .filter(|(p, key)| {
-            query.region.is_none_or(|r| p.region == r)
-                && needle.as_deref().is_none_or(|n| key.contains(n))
+            query.region.is_none_or(|r| p.region == r) && needle.as_deref().is_none_or(|n| key.contains(n))
         })
         .map(|(p, _)| p)
         .collect();
@@ -254,7 +257,9 @@ pub async fn get_province(
         .read(move |conn| match era {
             Era::Current => {
                 let row = units::find_province_2025(conn, &code)?.ok_or_else(ApiError::not_found)?;
-                let predecessors = units::predecessors_by_successor(conn)?.remove(&code).unwrap_or_default();
+                let predecessors = units::predecessors_by_successor(conn)?
+                    .remove(&code)
+                    .unwrap_or_default();
                 let codes = predecessors.iter().map(|p| p.code.clone()).collect();
                 Ok(ProvinceDetail {
                     province: province_current(row, codes)?,
@@ -262,7 +267,12 @@ pub async fn get_province(
                     predecessors: Some(
                         predecessors
                             .into_iter()
-                            .map(|p| ProvinceRef { code: p.code, era: Era::Pre2025, name: p.name, full_name: p.full_name })
+                            .map(|p| ProvinceRef {
+                                code: p.code,
+                                era: Era::Pre2025,
+                                name: p.name,
+                                full_name: p.full_name,
+                            })
                             .collect(),
                     ),
                 })
@@ -310,7 +320,11 @@ pub async fn list_communes(
     ApiQuery(query): ApiQuery<UnitListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
-        PageParams { limit: query.limit, cursor: query.cursor.as_deref(), include_total: query.include_total },
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
         UNIT_PAGE,
     )?;
     let filter = unit_filter(&query);
@@ -318,7 +332,10 @@ pub async fn list_communes(
         .db
         .read(move |conn| {
             let rows = units::communes(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
-            let total = page.include_total.then(|| units::count_communes(conn, &filter)).transpose()?;
+            let total = page
+                .include_total
+                .then(|| units::count_communes(conn, &filter))
+                .transpose()?;
             let rows = rows
                 .into_iter()
                 .map(|c| {
@@ -354,7 +371,11 @@ pub async fn list_districts(
     ApiQuery(query): ApiQuery<UnitListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
-        PageParams { limit: query.limit, cursor: query.cursor.as_deref(), include_total: query.include_total },
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
         UNIT_PAGE,
     )?;
     let filter = unit_filter(&query);
@@ -362,7 +383,10 @@ pub async fn list_districts(
         .db
         .read(move |conn| {
             let rows = units::districts(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
-            let total = page.include_total.then(|| units::count_districts(conn, &filter)).transpose()?;
+            let total = page
+                .include_total
+                .then(|| units::count_districts(conn, &filter))
+                .transpose()?;
             let rows = rows
                 .into_iter()
                 .map(|d| {

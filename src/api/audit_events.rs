@@ -98,7 +98,11 @@ pub async fn list_audit_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Admin, Role::Auditor])?;
     let page: PageRequest<i64> = PageRequest::parse(
-        PageParams { limit: query.limit, cursor: query.cursor.as_deref(), include_total: query.include_total },
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
         DEFAULT_LIMIT,
     )?;
     let filter = AuditFilter {
@@ -114,7 +118,10 @@ pub async fn list_audit_events(
         .db
         .read(move |conn| {
             let rows = audit::list(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page.include_total.then(|| audit::count(conn, &filter)).transpose()?;
+            let total = page
+                .include_total
+                .then(|| audit::count(conn, &filter))
+                .transpose()?;
             let views: Vec<AuditEventView> = rows.into_iter().map(Into::into).collect();
             Ok(Page::from_rows(views, &page, |e| e.id, total))
         })

@@ -16,7 +16,9 @@ use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
 use crate::models::{refresh_tokens, users};
-use crate::openapi::{BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType};
+use crate::openapi::{
+    BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable, UnsupportedMediaType,
+};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,7 +54,10 @@ const SESSION: &str = "session";
 fn invalid_credentials() -> ApiError {
     ApiError::unauthenticated(
         "invalid_credentials",
-        Text::new("Tên đăng nhập hoặc mật khẩu không đúng.", "Wrong username or password."),
+        Text::new(
+            "Tên đăng nhập hoặc mật khẩu không đúng.",
+            "Wrong username or password.",
+        ),
     )
 }
 
@@ -88,7 +93,9 @@ fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
             return address;
         }
     }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".to_owned())
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// Starts or continues a refresh-token family and signs an access token.
@@ -149,7 +156,10 @@ pub async fn login(
         .check(&username, &client_address(&req, state.config.trust_forwarded_for))?;
 
     let lookup = username.clone();
-    let user = state.db.read(move |conn| users::find_by_username(conn, &lookup)).await?;
+    let user = state
+        .db
+        .read(move |conn| users::find_by_username(conn, &lookup))
+        .await?;
     // Argon2 is deliberately slow: verify off the async executor.
     let password = body.password;
     let (user, password_ok) = web::block(move || match user {
@@ -286,7 +296,11 @@ pub async fn logout(
             if let Some(token) = token {
                 refresh_tokens::revoke_family(conn, &token.family_id)?;
                 let user = users::find(conn, principal.user_id)?.ok_or_else(ApiError::not_found)?;
-                audit::record(conn, &Actor::new(&principal, &context), session_event(&user, "logout", &token.family_id))?;
+                audit::record(
+                    conn,
+                    &Actor::new(&principal, &context),
+                    session_event(&user, "logout", &token.family_id),
+                )?;
             }
             Ok(())
         })
@@ -300,6 +314,7 @@ pub async fn logout(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserView, headers(("ETag" = String, description = "Version of the record"))),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),

@@ -25,11 +25,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let is_json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json"));
+        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json")
+        });
         let declared_length = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -48,7 +46,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
                 let chunk = chunk.map_err(|e| {
                     ApiError::bad_request(
                         "unreadable_body",
-                        Text::new(format!("Không đọc được nội dung: {e}"), format!("The body could not be read: {e}")),
+                        Text::new(
+                            format!("Không đọc được nội dung: {e}"),
+                            format!("The body could not be read: {e}"),
+                        ),
                     )
                 })?;
                 if body.len() + chunk.len() > limit {
@@ -66,8 +67,16 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         ApiError::bad_request(
             "malformed_json",
             Text::new(
-                format!("Nội dung không phải JSON hợp lệ (dòng {}, cột {}).", inner.line(), inner.column()),
-                format!("The body is not valid JSON (line {}, column {}).", inner.line(), inner.column()),
+                format!(
+                    "Nội dung không phải JSON hợp lệ (dòng {}, cột {}).",
+                    inner.line(),
+                    inner.column()
+                ),
+                format!(
+                    "The body is not valid JSON (line {}, column {}).",
+                    inner.line(),
+                    inner.column()
+                ),
             ),
         )
     };
@@ -96,8 +105,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let query = req.query_string();
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         ready(
             serde_path_to_error::deserialize(deserializer)
                 .map(ApiQuery)
@@ -133,11 +141,24 @@ fn field_error_from_serde(location: &str, path: &str, message: &str) -> ApiError
             format!("Wrong value or type: {message}"),
         )
     };
-    let field = if field.is_empty() || field == "." { location.to_owned() } else { format!("{location}.{field}") };
-    let (code_all, detail) = if location == "query" {
-        ("invalid_query", Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."))
+    let field = if field.is_empty() || field == "." {
+        location.to_owned()
     } else {
-        ("invalid_body", Text::new("Nội dung yêu cầu không đúng cấu trúc.", "The request body does not match the expected structure."))
+        format!("{location}.{field}")
+    };
+    let (code_all, detail) = if location == "query" {
+        (
+            "invalid_query",
+            Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
+        )
+    } else {
+        (
+            "invalid_body",
+            Text::new(
+                "Nội dung yêu cầu không đúng cấu trúc.",
+                "The request body does not match the expected structure.",
+            ),
+        )
     };
     ApiError::bad_request(code_all, detail).with_errors(vec![FieldError::new(field, code, Text::new(vi, en))])
 }
@@ -209,7 +230,10 @@ pub fn etag(version: i64) -> (header::HeaderName, String) {
 pub fn path_error(error: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request(
         "invalid_path",
-        Text::new(format!("Tham số đường dẫn không hợp lệ: {error}"), format!("Invalid path parameter: {error}")),
+        Text::new(
+            format!("Tham số đường dẫn không hợp lệ: {error}"),
+            format!("Invalid path parameter: {error}"),
+        ),
     )
     .into()
 }

@@ -14,7 +14,10 @@ pub struct Status {
 }
 
 /// Liveness: the process serves HTTP.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Status)))]
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, body = Status), (status = 400, response = crate::openapi::BadRequest)),
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
@@ -23,7 +26,11 @@ pub async fn healthz() -> HttpResponse {
 /// Readiness: the database answers a query now.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, body = Status), (status = 503, response = crate::openapi::Unavailable)),
+    responses(
+        (status = 200, body = Status),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 503, response = crate::openapi::Unavailable),
+    ),
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

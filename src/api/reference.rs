@@ -26,7 +26,10 @@ fn catalogue() -> BTreeMap<&'static str, Vec<EnumValue>> {
 /// List every enumeration with its codes and labels.
 #[utoipa::path(
     tag = "reference",
-    responses((status = 200, description = "Enumerations keyed by name", body = BTreeMap<String, Vec<EnumValue>>)),
+    responses(
+        (status = 200, description = "Enumerations keyed by name", body = BTreeMap<String, Vec<EnumValue>>),
+        (status = 400, response = crate::openapi::BadRequest),
+    ),
 )]
 #[get("/reference/enums")]
 pub async fn list_enums() -> HttpResponse {

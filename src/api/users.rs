@@ -97,7 +97,11 @@ pub async fn list_users(
     ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<i64> = PageRequest::parse(
-        PageParams { limit: query.limit, cursor: query.cursor.as_deref(), include_total: query.include_total },
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
         DEFAULT_LIMIT,
     )?;
     let filter = UserFilter {
@@ -109,12 +113,22 @@ pub async fn list_users(
         .db
         .read(move |conn| {
             let territory = principal.territory();
-            let rows = users::list(conn, &filter, &territory, principal.user_id, page.after, page.fetch_limit())?;
+            let rows = users::list(
+                conn,
+                &filter,
+                &territory,
+                principal.user_id,
+                page.after,
+                page.fetch_limit(),
+            )?;
             let total = page
                 .include_total
                 .then(|| users::count(conn, &filter, &territory, principal.user_id))
                 .transpose()?;
-            let views = rows.into_iter().map(UserView::try_from).collect::<Result<Vec<_>, _>>()?;
+            let views = rows
+                .into_iter()
+                .map(UserView::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(views, &page, |u| u.id, total))
         })
         .await?;
@@ -155,7 +169,10 @@ pub async fn create_user(
         province_code: body.province_code,
         commune_code: body.commune_code,
     };
-    let user = state.db.write(move |conn| accounts::create(conn, &actor, account)).await?;
+    let user = state
+        .db
+        .write(move |conn| accounts::create(conn, &actor, account))
+        .await?;
     let view = UserView::try_from(user)?;
     Ok(HttpResponse::Created()
         .insert_header(etag(view.version))
@@ -234,10 +251,11 @@ pub async fn update_user(
     principal: Principal,
     context: RequestContext,
     id: web::Path<i64>,
-    if_match: IfMatch,
+    if_match: Result<IfMatch, ApiError>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Admin])?;
+    let if_match = if_match?;
     let id = id.into_inner();
     let actor = Actor::new(&principal, &context);
     let changes = AccountChanges {

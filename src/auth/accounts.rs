@@ -84,7 +84,9 @@ pub fn normalize_username(username: &str) -> String {
 
 fn check_username(username: &str, errors: &mut Vec<FieldError>) {
     let ok = (3..=64).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !ok {
         errors.push(FieldError::new(
             "username",
@@ -103,7 +105,10 @@ fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
         errors.push(FieldError::new(
             "display_name",
             "invalid_length",
-            Text::new("Tên hiển thị có từ 1 đến 200 ký tự.", "The display name has 1 to 200 characters."),
+            Text::new(
+                "Tên hiển thị có từ 1 đến 200 ký tự.",
+                "The display name has 1 to 200 characters.",
+            ),
         ));
     }
 }
@@ -131,7 +136,10 @@ fn resolve_units(
         FieldError::new(
             field,
             "required_for_role",
-            Text::new(format!("Vai trò {role} cần {field}."), format!("Role {role} requires {field}.")),
+            Text::new(
+                format!("Vai trò {role} cần {field}."),
+                format!("Role {role} requires {field}."),
+            ),
         )
     };
     match role.required_unit() {
@@ -180,7 +188,10 @@ fn resolve_units(
                 ));
                 return Ok((None, Some(code)));
             };
-            if province_code.as_ref().is_some_and(|p| *p != commune.province_code) {
+            if province_code
+                .as_ref()
+                .is_some_and(|p| *p != commune.province_code)
+            {
                 errors.push(FieldError::new(
                     "province_code",
                     "commune_not_in_province",
@@ -196,7 +207,11 @@ fn resolve_units(
 }
 
 fn fail_if_any(errors: Vec<FieldError>) -> Result<(), ApiError> {
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// Creates an account and its audit event (call inside a transaction).
@@ -205,11 +220,18 @@ pub fn create(conn: &mut DbConn, actor: &Actor, account: NewAccount) -> Result<U
     let mut errors = Vec::new();
     check_username(&username, &mut errors);
     check_display_name(&account.display_name, &mut errors);
-    if let Err(e) = passwords::check_strength("password", &account.password, &[&username, &account.display_name]) {
+    if let Err(e) =
+        passwords::check_strength("password", &account.password, &[&username, &account.display_name])
+    {
         errors.push(e);
     }
-    let (province_code, commune_code) =
-        resolve_units(conn, account.role, account.province_code, account.commune_code, &mut errors)?;
+    let (province_code, commune_code) = resolve_units(
+        conn,
+        account.role,
+        account.province_code,
+        account.commune_code,
+        &mut errors,
+    )?;
     fail_if_any(errors)?;
     if users::find_by_username(conn, &username)?.is_some() {
         return Err(username_taken(&username));
@@ -271,13 +293,15 @@ pub fn update(
     if let Some(name) = &changes.display_name {
         check_display_name(name, &mut errors);
     }
-    if let Some(password) = &changes.password {
-        if let Err(e) = passwords::check_strength("password", password, &[&current.username, &current.display_name]) {
-            errors.push(e);
-        }
+    if let Some(password) = &changes.password
+        && let Err(e) =
+            passwords::check_strength("password", password, &[&current.username, &current.display_name])
+    {
+        errors.push(e);
     }
     let role = changes.role.unwrap_or(before.role);
-    let units_touched = changes.role.is_some() || changes.province_code.is_some() || changes.commune_code.is_some();
+    let units_touched =
+        changes.role.is_some() || changes.province_code.is_some() || changes.commune_code.is_some();
     let (province_code, commune_code) = if units_touched {
         // When only the role changes, units the new role does not take are dropped rather than
         // reported, so that `{"role": "ministry"}` alone is a complete request.
@@ -301,9 +325,16 @@ pub fn update(
     } else {
         (None, None)
     };
-    if actor.user_id == Some(current.id) && (changes.active == Some(false) || (changes.role.is_some() && role != Role::Admin && before.role == Role::Admin)) {
+    if actor.user_id == Some(current.id)
+        && (changes.active == Some(false)
+            || (changes.role.is_some() && role != Role::Admin && before.role == Role::Admin))
+    {
         errors.push(FieldError::new(
-            if changes.active == Some(false) { "active" } else { "role" },
+            if changes.active == Some(false) {
+                "active"
+            } else {
+                "role"
+            },
             "cannot_lock_out_self",
             Text::new(
                 "Không thể tự vô hiệu hóa hoặc tự bỏ quyền quản trị của chính mình.",
@@ -334,10 +365,17 @@ pub fn update(
         Change {
             entity_type: ENTITY,
             entity_id: updated.id.to_string(),
-            action: if password_changed { "update_with_password_reset" } else { "update" },
+            action: if password_changed {
+                "update_with_password_reset"
+            } else {
+                "update"
+            },
             before: snapshot(&before),
             after: snapshot(&after),
-            province_code: updated.province_code.as_deref().or(current.province_code.as_deref()),
+            province_code: updated
+                .province_code
+                .as_deref()
+                .or(current.province_code.as_deref()),
         },
     )?;
     Ok(updated)

@@ -1,7 +1,7 @@
 //! Password hashing (argon2id with the crate's OWASP-recommended defaults) and the strength rule.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 use rand::rngs::OsRng;
@@ -22,8 +22,11 @@ pub fn hash(password: &str) -> String {
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(stored_hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Spends the same time as a real verification, so that an unknown username cannot be told from a
@@ -36,7 +39,11 @@ pub fn verify_against_dummy(password: &str) {
 
 /// A random password for accounts created from the command line without one.
 pub fn generate() -> String {
-    OsRng.sample_iter(&Alphanumeric).take(20).map(char::from).collect()
+    OsRng
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }
 
 /// Refuses short, long and guessable passwords (zxcvbn score below 3, which also catches
@@ -92,10 +99,18 @@ mod tests {
 
     #[test]
     fn weak_passwords_are_refused() {
-        assert_eq!(check_strength("password", "short", &[]).unwrap_err().code, "too_short");
-        assert_eq!(check_strength("password", "password123", &[]).unwrap_err().code, "weak_password");
         assert_eq!(
-            check_strength("password", "nguyenvana2024", &["nguyenvana"]).unwrap_err().code,
+            check_strength("password", "short", &[]).unwrap_err().code,
+            "too_short"
+        );
+        assert_eq!(
+            check_strength("password", "password123", &[]).unwrap_err().code,
+            "weak_password"
+        );
+        assert_eq!(
+            check_strength("password", "nguyenvana2024", &["nguyenvana"])
+                .unwrap_err()
+                .code,
             "weak_password"
         );
         assert!(check_strength("password", "Tre-lang-Phu-Vinh-1987!", &[]).is_ok());

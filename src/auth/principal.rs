@@ -44,7 +44,11 @@ pub enum Territory {
 impl Principal {
     /// 403 unless the principal has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 
     pub fn territory(&self) -> Territory {
@@ -67,7 +71,11 @@ impl Principal {
 
     /// 404 for a record outside the principal's territory.
     pub fn ensure_sees(&self, owner: Owner<'_>) -> Result<(), ApiError> {
-        if self.sees(owner) { Ok(()) } else { Err(ApiError::not_found()) }
+        if self.sees(owner) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
     }
 }
 
@@ -93,7 +101,9 @@ impl FromRequest for Principal {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| {
                 let (scheme, token) = v.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_owned())
             });
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
@@ -130,8 +140,14 @@ mod tests {
 
     #[test]
     fn territory_decides_visibility() {
-        let hanoi = Owner { province_code: Some("01"), commune_code: Some("00004") };
-        let hue = Owner { province_code: Some("46"), commune_code: None };
+        let hanoi = Owner {
+            province_code: Some("01"),
+            commune_code: Some("00004"),
+        };
+        let hue = Owner {
+            province_code: Some("46"),
+            commune_code: None,
+        };
         assert!(principal(Role::Auditor, None, None).sees(hue));
         let province = principal(Role::Province, Some("01"), None);
         assert!(province.sees(hanoi));
@@ -139,7 +155,10 @@ mod tests {
         assert_eq!(province.ensure_sees(hue).unwrap_err().status.as_u16(), 404);
         let commune = principal(Role::Commune, Some("01"), Some("00004"));
         assert!(commune.sees(hanoi));
-        assert!(!commune.sees(Owner { province_code: Some("01"), commune_code: Some("00008") }));
+        assert!(!commune.sees(Owner {
+            province_code: Some("01"),
+            commune_code: Some("00008")
+        }));
         assert!(!principal(Role::Judge, None, None).sees(hanoi));
         assert_eq!(province.require(&[Role::Admin]).unwrap_err().status.as_u16(), 403);
     }

@@ -96,15 +96,15 @@ impl Db {
     /// is still down and let `/readyz` report it).
     pub fn open(url: &str, size: u32, timeout: Duration, check: bool) -> Result<Db, OpenError> {
         let backend = Backend::from_url(url)?;
-        if let Backend::Sqlite(path) = &backend {
-            if check {
-                crate::config::ensure_parent_dir(path).map_err(OpenError::Directory)?;
-                // WAL is a property of the file; set it once, before the pool opens its connections.
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(|e| OpenError::Connect(e.to_string()))?;
-                conn.batch_execute("PRAGMA journal_mode = WAL;")
-                    .map_err(|e| OpenError::Connect(e.to_string()))?;
-            }
+        if let Backend::Sqlite(path) = &backend
+            && check
+        {
+            crate::config::ensure_parent_dir(path).map_err(OpenError::Directory)?;
+            // WAL is a property of the file; set it once, before the pool opens its connections.
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                .map_err(|e| OpenError::Connect(e.to_string()))?;
+            conn.batch_execute("PRAGMA journal_mode = WAL;")
+                .map_err(|e| OpenError::Connect(e.to_string()))?;
         }
         let is_sqlite = matches!(backend, Backend::Sqlite(_));
         let manager = ConnectionManager::new(backend);
@@ -116,7 +116,9 @@ impl Db {
         let pool = if check {
             // Report the manager's own error, not r2d2's generic timeout.
             manager.probe().map_err(|e| OpenError::Connect(e.to_string()))?;
-            builder.build(manager).map_err(|e| OpenError::Connect(e.to_string()))?
+            builder
+                .build(manager)
+                .map_err(|e| OpenError::Connect(e.to_string()))?
         } else {
             builder.build_unchecked(manager)
         };
@@ -197,20 +199,28 @@ impl std::fmt::Debug for Db {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn backend_comes_from_the_url_scheme() {
-        assert!(matches!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres(_))));
-        assert!(matches!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres(_))));
+        assert!(matches!(
+            Backend::from_url("postgres://u@h/db"),
+            Ok(Backend::Postgres(_))
+        ));
+        assert!(matches!(
+            Backend::from_url("postgresql://u@h/db"),
+            Ok(Backend::Postgres(_))
+        ));
         assert_eq!(
             Backend::from_url("sqlite://var/kc.sqlite3").unwrap(),
             Backend::Sqlite(PathBuf::from("var/kc.sqlite3"))
         );
-        assert_eq!(Backend::from_url("/tmp/x.db").unwrap(), Backend::Sqlite(PathBuf::from("/tmp/x.db")));
+        assert_eq!(
+            Backend::from_url("/tmp/x.db").unwrap(),
+            Backend::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
         assert!(Backend::from_url("mysql://u@h/db").is_err());
         assert!(Backend::from_url("sqlite://:memory:").is_err());
     }

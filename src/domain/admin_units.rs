@@ -70,9 +70,15 @@ mod tests {
         for era in Era::ALL {
             assert_eq!(Era::from_code(era.code()), Some(*era));
         }
-        assert_eq!("trung_tay_nguyen".parse::<Region>().unwrap(), Region::TrungTayNguyen);
+        assert_eq!(
+            "trung_tay_nguyen".parse::<Region>().unwrap(),
+            Region::TrungTayNguyen
+        );
         assert!("south".parse::<Region>().is_err());
-        assert_eq!(CommuneType::DacKhu.labels(), ("Đặc khu", "Special administrative zone"));
+        assert_eq!(
+            CommuneType::DacKhu.labels(),
+            ("Đặc khu", "Special administrative zone")
+        );
     }
 
     #[test]

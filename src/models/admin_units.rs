@@ -8,7 +8,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::DbConn;
-use crate::db::schema::{communes_2025, districts_pre2025, provinces_2025, provinces_pre2025, reference_data_versions};
+use crate::db::schema::{
+    communes_2025, districts_pre2025, provinces_2025, provinces_pre2025, reference_data_versions,
+};
 use crate::domain::search::search_key;
 use crate::each_backend;
 use crate::error::ApiError;
@@ -178,19 +180,20 @@ pub fn load_reference_data(conn: &mut DbConn) -> Result<(), ApiError> {
             upsert_all!(conn, provinces_2025, rows);
         }
         if let Some(text) = changed(conn, "provinces_pre2025", PROVINCES_PRE2025)? {
-            let rows: Vec<ProvincePre2025> = parse_csv::<csv_rows::ProvincePre2025>("provinces_pre2025", text)?
-                .into_iter()
-                .map(|r| ProvincePre2025 {
-                    search_key: search_key(&r.name),
-                    code: r.code,
-                    name: r.name,
-                    full_name: r.full_name,
-                    unit_type: r.unit_type,
-                    name_en: r.name_en,
-                    region: r.region,
-                    successor_code: r.successor_code,
-                })
-                .collect();
+            let rows: Vec<ProvincePre2025> =
+                parse_csv::<csv_rows::ProvincePre2025>("provinces_pre2025", text)?
+                    .into_iter()
+                    .map(|r| ProvincePre2025 {
+                        search_key: search_key(&r.name),
+                        code: r.code,
+                        name: r.name,
+                        full_name: r.full_name,
+                        unit_type: r.unit_type,
+                        name_en: r.name_en,
+                        region: r.region,
+                        successor_code: r.successor_code,
+                    })
+                    .collect();
             upsert_all!(conn, provinces_pre2025, rows);
         }
         if let Some(text) = changed(conn, "communes_2025", COMMUNES_2025)? {
@@ -253,27 +256,47 @@ fn changed<'t>(conn: &mut DbConn, name: &str, text: &'t str) -> Result<Option<&'
 }
 
 pub fn find_province_2025(conn: &mut DbConn, code: &str) -> Result<Option<Province2025>, ApiError> {
-    Ok(provinces_2025::table.find(code).select(Province2025::as_select()).first(conn).optional()?)
+    Ok(provinces_2025::table
+        .find(code)
+        .select(Province2025::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_province_pre2025(conn: &mut DbConn, code: &str) -> Result<Option<ProvincePre2025>, ApiError> {
-    Ok(provinces_pre2025::table.find(code).select(ProvincePre2025::as_select()).first(conn).optional()?)
+    Ok(provinces_pre2025::table
+        .find(code)
+        .select(ProvincePre2025::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_commune(conn: &mut DbConn, code: &str) -> Result<Option<Commune>, ApiError> {
-    Ok(communes_2025::table.find(code).select(Commune::as_select()).first(conn).optional()?)
+    Ok(communes_2025::table
+        .find(code)
+        .select(Commune::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn provinces_2025(conn: &mut DbConn) -> Result<Vec<Province2025>, ApiError> {
-    Ok(provinces_2025::table.order(provinces_2025::code).select(Province2025::as_select()).load(conn)?)
+    Ok(provinces_2025::table
+        .order(provinces_2025::code)
+        .select(Province2025::as_select())
+        .load(conn)?)
 }
 
 pub fn provinces_pre2025(conn: &mut DbConn) -> Result<Vec<ProvincePre2025>, ApiError> {
-    Ok(provinces_pre2025::table.order(provinces_pre2025::code).select(ProvincePre2025::as_select()).load(conn)?)
+    Ok(provinces_pre2025::table
+        .order(provinces_pre2025::code)
+        .select(ProvincePre2025::as_select())
+        .load(conn)?)
 }
 
 /// Old provinces grouped under the current province that succeeded them.
-pub fn predecessors_by_successor(conn: &mut DbConn) -> Result<HashMap<String, Vec<ProvincePre2025>>, ApiError> {
+pub fn predecessors_by_successor(
+    conn: &mut DbConn,
+) -> Result<HashMap<String, Vec<ProvincePre2025>>, ApiError> {
     let mut map: HashMap<String, Vec<ProvincePre2025>> = HashMap::new();
     for old in provinces_pre2025(conn)? {
         map.entry(old.successor_code.clone()).or_default().push(old);
@@ -299,7 +322,11 @@ pub fn communes(
     if let Some(after) = after {
         query = query.filter(communes_2025::code.gt(after.to_owned()));
     }
-    Ok(query.order(communes_2025::code).limit(limit).select(Commune::as_select()).load(conn)?)
+    Ok(query
+        .order(communes_2025::code)
+        .limit(limit)
+        .select(Commune::as_select())
+        .load(conn)?)
 }
 
 pub fn count_communes(conn: &mut DbConn, filter: &UnitFilter) -> Result<i64, ApiError> {
@@ -327,7 +354,11 @@ pub fn districts(
     if let Some(after) = after {
         query = query.filter(districts_pre2025::code.gt(after.to_owned()));
     }
-    Ok(query.order(districts_pre2025::code).limit(limit).select(District::as_select()).load(conn)?)
+    Ok(query
+        .order(districts_pre2025::code)
+        .limit(limit)
+        .select(District::as_select())
+        .load(conn)?)
 }
 
 pub fn count_districts(conn: &mut DbConn, filter: &UnitFilter) -> Result<i64, ApiError> {

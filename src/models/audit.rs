@@ -136,12 +136,21 @@ fn filtered(filter: &AuditFilter) -> audit_events::BoxedQuery<'static, DbBackend
 }
 
 /// Newest first.
-pub fn list(conn: &mut DbConn, filter: &AuditFilter, before_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>, ApiError> {
+pub fn list(
+    conn: &mut DbConn,
+    filter: &AuditFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, ApiError> {
     let mut query = filtered(filter);
     if let Some(id) = before_id {
         query = query.filter(audit_events::id.lt(id));
     }
-    Ok(query.order(audit_events::id.desc()).limit(limit).select(AuditEvent::as_select()).load(conn)?)
+    Ok(query
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .select(AuditEvent::as_select())
+        .load(conn)?)
 }
 
 pub fn count(conn: &mut DbConn, filter: &AuditFilter) -> Result<i64, ApiError> {

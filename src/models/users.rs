@@ -53,7 +53,11 @@ pub struct UserChanges {
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<User>, ApiError> {
-    Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, ApiError> {
@@ -106,7 +110,11 @@ pub struct UserFilter {
     pub active: Option<bool>,
 }
 
-fn filtered(filter: &UserFilter, territory: &Territory, self_id: i64) -> users::BoxedQuery<'static, DbBackend> {
+fn filtered(
+    filter: &UserFilter,
+    territory: &Territory,
+    self_id: i64,
+) -> users::BoxedQuery<'static, DbBackend> {
     let mut query = users::table.into_boxed();
     query = match territory {
         Territory::National => query,
@@ -138,9 +146,18 @@ pub fn list(
     if let Some(after) = after {
         query = query.filter(users::id.gt(after));
     }
-    Ok(query.order(users::id).limit(limit).select(User::as_select()).load(conn)?)
+    Ok(query
+        .order(users::id)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)?)
 }
 
-pub fn count(conn: &mut DbConn, filter: &UserFilter, territory: &Territory, self_id: i64) -> Result<i64, ApiError> {
+pub fn count(
+    conn: &mut DbConn,
+    filter: &UserFilter,
+    territory: &Territory,
+    self_id: i64,
+) -> Result<i64, ApiError> {
     Ok(filtered(filter, territory, self_id).count().get_result(conn)?)
 }

@@ -1,1 +1,13 @@
+//! Integration tests: the real application against a real database, fresh for every test.
+//! SQLite by default; set `TEST_DATABASE_URL=postgres://...` to run the same tests on PostgreSQL.
 
+mod support;
+
+mod admin_units;
+mod audit;
+mod auth;
+mod binary;
+mod errors;
+mod health;
+mod openapi;
+mod users;
