@@ -64,6 +64,7 @@ problem_responses! {
         (name = "operations", description = "Liveness and readiness"),
         (name = "auth", description = "Đăng nhập / Sign-in, tokens and the current user"),
         (name = "users", description = "Người dùng / User accounts (managed by admins)"),
+        (name = "beneficiaries", description = "Cơ sở công nghiệp nông thôn / Rural industrial establishments, their duplicates and yearly figures"),
         (name = "audit", description = "Nhật ký kiểm toán / Audit log"),
         (name = "admin-units", description = "Đơn vị hành chính / Administrative units before and after the 2025 reform"),
         (name = "reference", description = "Danh mục / Reference enumerations with Vietnamese and English labels"),

@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
@@ -179,6 +180,16 @@ fn join_path(path: &str, name: &str) -> String {
     } else {
         format!("{path}.{name}")
     }
+}
+
+/// For `Option<Option<T>>` fields: tells a field sent as `null` (`Some(None)`) from one left out
+/// (`None`, with `#[serde(default)]`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// The version a client last saw, from `If-Match: "<version>"`. Required on every update.

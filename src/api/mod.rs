@@ -5,6 +5,7 @@
 pub mod admin_units;
 pub mod audit_events;
 pub mod auth;
+pub mod beneficiaries;
 pub mod extract;
 pub mod fallback;
 pub mod health;
@@ -31,6 +32,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(admin_units::get_province)
             .service(admin_units::list_communes)
             .service(admin_units::list_districts)
-            .service(reference::list_enums),
+            .service(reference::list_enums)
+            .configure(beneficiaries::configure),
     );
 }

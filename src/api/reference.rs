@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, get};
 
 use crate::auth::Role;
 use crate::domain::admin_units::{CommuneType, DistrictType, Era, ProvinceType, Region};
+use crate::domain::beneficiaries::{BeneficiaryFlag, BeneficiaryStatus, LegalForm, SizeClass};
+use crate::domain::identifiers::IdentifierType;
 use crate::domain::labels::{EnumValue, Labeled};
 
 /// The enumerations, keyed by name.
@@ -20,6 +22,11 @@ fn catalogue() -> BTreeMap<&'static str, Vec<EnumValue>> {
         entry::<ProvinceType>(),
         entry::<CommuneType>(),
         entry::<DistrictType>(),
+        entry::<LegalForm>(),
+        entry::<IdentifierType>(),
+        entry::<BeneficiaryStatus>(),
+        entry::<SizeClass>(),
+        entry::<BeneficiaryFlag>(),
     ])
 }
 

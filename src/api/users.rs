@@ -2,10 +2,10 @@
 //! create and change them.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery, IfMatch, etag};
+use super::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::accounts::{self, AccountChanges, NewAccount, UserView};
 use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
@@ -71,11 +71,6 @@ pub struct UpdateUserRequest {
     /// A new password (reset); ends the user's sessions.
     #[schema(format = Password)]
     pub password: Option<String>,
-}
-
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// List the user accounts the caller may see.

@@ -107,7 +107,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    beneficiaries (id) {
+        id -> BigInt,
+        name -> Text,
+        legal_form -> Text,
+        identifier_type -> Text,
+        identifier_value -> Nullable<Text>,
+        representative_name -> Nullable<Text>,
+        address_line -> Nullable<Text>,
+        province_code -> Text,
+        commune_code -> Nullable<Text>,
+        recorded_province_code_pre2025 -> Nullable<Text>,
+        recorded_district_code_pre2025 -> Nullable<Text>,
+        main_sector_vsic -> Nullable<Text>,
+        size_class -> Nullable<Text>,
+        employees -> Nullable<BigInt>,
+        founding_year -> Nullable<BigInt>,
+        in_craft_village -> Bool,
+        craft_village_name -> Nullable<Text>,
+        women_owned -> Bool,
+        ethnic_minority_owned -> Bool,
+        disadvantaged_area -> Bool,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        website -> Nullable<Text>,
+        status -> Text,
+        merged_into_id -> Nullable<BigInt>,
+        search_key -> Text,
+        name_key -> Text,
+        phone_key -> Nullable<Text>,
+        representative_phone_key -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    beneficiary_personal_data (beneficiary_id) {
+        beneficiary_id -> BigInt,
+        representative_phone -> Nullable<Text>,
+        representative_national_id -> Nullable<Text>,
+        household_owner_name -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    beneficiary_annual_figures (id) {
+        id -> BigInt,
+        beneficiary_id -> BigInt,
+        year -> BigInt,
+        revenue_vnd -> Nullable<BigInt>,
+        employees -> Nullable<BigInt>,
+        average_income_vnd -> Nullable<BigInt>,
+        total_assets_vnd -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(beneficiary_annual_figures -> beneficiaries (beneficiary_id));
+diesel::joinable!(beneficiary_personal_data -> beneficiaries (beneficiary_id));
 diesel::joinable!(communes_2025 -> provinces_2025 (province_code));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -119,4 +183,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     audit_events,
+    beneficiaries,
+    beneficiary_personal_data,
+    beneficiary_annual_figures,
 );

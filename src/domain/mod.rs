@@ -1,5 +1,7 @@
 //! Pure rules of the programme. Nothing here knows about HTTP or SQL.
 
 pub mod admin_units;
+pub mod beneficiaries;
+pub mod identifiers;
 pub mod labels;
 pub mod search;

@@ -279,6 +279,14 @@ pub fn find_commune(conn: &mut DbConn, code: &str) -> Result<Option<Commune>, Ap
         .optional()?)
 }
 
+pub fn find_district(conn: &mut DbConn, code: &str) -> Result<Option<District>, ApiError> {
+    Ok(districts_pre2025::table
+        .find(code)
+        .select(District::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn provinces_2025(conn: &mut DbConn) -> Result<Vec<Province2025>, ApiError> {
     Ok(provinces_2025::table
         .order(provinces_2025::code)

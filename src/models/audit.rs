@@ -156,3 +156,23 @@ pub fn list(
 pub fn count(conn: &mut DbConn, filter: &AuditFilter) -> Result<i64, ApiError> {
     Ok(filtered(filter).count().get_result(conn)?)
 }
+
+/// The most recent event of `action` on one record.
+pub fn latest(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: &str,
+    action: &str,
+) -> Result<Option<AuditEvent>, ApiError> {
+    Ok(audit_events::table
+        .filter(
+            audit_events::entity_type
+                .eq(entity_type)
+                .and(audit_events::entity_id.eq(entity_id))
+                .and(audit_events::action.eq(action)),
+        )
+        .order(audit_events::id.desc())
+        .select(AuditEvent::as_select())
+        .first(conn)
+        .optional()?)
+}

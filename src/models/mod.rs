@@ -2,6 +2,7 @@
 
 pub mod admin_units;
 pub mod audit;
+pub mod beneficiaries;
 pub mod refresh_tokens;
 pub mod users;
 

@@ -6,6 +6,7 @@ mod support;
 mod admin_units;
 mod audit;
 mod auth;
+mod beneficiaries;
 mod binary;
 mod errors;
 mod health;

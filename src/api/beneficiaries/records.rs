@@ -1,0 +1,562 @@
+//! Listing, creating, reading and changing establishments.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::duplicates::{DuplicateCandidate, candidates_for};
+use super::fields::{Fields, ensure_valid};
+use super::{
+    Beneficiary, ENTITY, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
+    ensure_writable, render_for, render_page,
+};
+use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
+use crate::auth::{Owner, Principal, Role};
+use crate::context::RequestContext;
+use crate::domain::admin_units::Era;
+use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm, SizeClass};
+use crate::domain::identifiers::IdentifierType;
+use crate::domain::search::contains_pattern;
+use crate::error::ApiError;
+use crate::i18n::Text;
+use crate::models::audit::{self, Actor, Change};
+use crate::models::beneficiaries::{
+    self as model, BeneficiaryFilter, BeneficiaryRow, PersonalDataRow, ProvinceEra,
+};
+use crate::models::now;
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
+    Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
+use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BeneficiaryListQuery {
+    /// Province code: current (default), or the code recorded before the reform with `era=pre2025`.
+    pub province_code: Option<String>,
+    /// Which province code `province_code` means.
+    pub era: Option<Era>,
+    /// Current commune code.
+    pub commune_code: Option<String>,
+    pub legal_form: Option<LegalForm>,
+    pub status: Option<BeneficiaryStatus>,
+    pub in_craft_village: Option<bool>,
+    pub women_owned: Option<bool>,
+    pub ethnic_minority_owned: Option<bool>,
+    pub disadvantaged_area: Option<bool>,
+    /// Case- and accent-insensitive search over name, identifier and representative
+    /// (`hop tac xa` finds "Hợp tác xã ...").
+    pub q: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub include_total: Option<bool>,
+}
+
+/// A new establishment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBeneficiaryRequest {
+    #[schema(example = "Hợp tác xã Mây tre đan Phú Vinh")]
+    pub name: String,
+    pub legal_form: LegalForm,
+    pub identifier_type: IdentifierType,
+    /// Required unless `identifier_type` is `none`; validated (tax codes by their check digit).
+    #[schema(example = "0100109106")]
+    pub identifier_value: Option<String>,
+    pub representative_name: Option<String>,
+    /// Personal data.
+    pub representative_phone: Option<String>,
+    /// Personal data: CCCD (12 digits) or old CMND (9 digits).
+    pub representative_national_id: Option<String>,
+    /// Personal data; household businesses only.
+    pub household_owner_name: Option<String>,
+    pub address_line: Option<String>,
+    /// Current province code; province staff may only use their own.
+    #[schema(example = "01")]
+    pub province_code: String,
+    /// Current commune code inside that province.
+    #[schema(example = "00004")]
+    pub commune_code: String,
+    pub recorded_province_code_pre2025: Option<String>,
+    pub recorded_district_code_pre2025: Option<String>,
+    /// VSIC 2018 code (letter A–U or 2–5 digits).
+    pub main_sector_vsic: Option<String>,
+    pub size_class: Option<SizeClass>,
+    pub employees: Option<i64>,
+    pub founding_year: Option<i64>,
+    #[serde(default)]
+    pub in_craft_village: bool,
+    /// Required when `in_craft_village` is true.
+    pub craft_village_name: Option<String>,
+    #[serde(default)]
+    pub women_owned: bool,
+    #[serde(default)]
+    pub ethnic_minority_owned: bool,
+    #[serde(default)]
+    pub disadvantaged_area: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+}
+
+/// Changes to an establishment; absent fields stay, `null` clears an optional field.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBeneficiaryRequest {
+    pub name: Option<String>,
+    pub legal_form: Option<LegalForm>,
+    pub identifier_type: Option<IdentifierType>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub identifier_value: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub representative_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub representative_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub representative_national_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub household_owner_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub address_line: Option<Option<String>>,
+    /// Moving to another province is a `ministry` action.
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub recorded_province_code_pre2025: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub recorded_district_code_pre2025: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub main_sector_vsic: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<SizeClass>)]
+    pub size_class: Option<Option<SizeClass>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub employees: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub founding_year: Option<Option<i64>>,
+    pub in_craft_village: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub craft_village_name: Option<Option<String>>,
+    pub women_owned: Option<bool>,
+    pub ethnic_minority_owned: Option<bool>,
+    pub disadvantaged_area: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    /// `active` or `inactive` (`merged` is set by a merge only).
+    pub status: Option<BeneficiaryStatus>,
+}
+
+impl UpdateBeneficiaryRequest {
+    fn apply(self, mut f: Fields) -> Fields {
+        fn set<T>(target: &mut T, value: Option<T>) {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+        set(&mut f.name, self.name);
+        set(&mut f.legal_form, self.legal_form);
+        set(&mut f.identifier_type, self.identifier_type);
+        set(&mut f.identifier_value, self.identifier_value);
+        set(&mut f.representative_name, self.representative_name);
+        set(&mut f.representative_phone, self.representative_phone);
+        set(&mut f.representative_national_id, self.representative_national_id);
+        set(&mut f.household_owner_name, self.household_owner_name);
+        set(&mut f.address_line, self.address_line);
+        set(&mut f.province_code, self.province_code);
+        set(&mut f.commune_code, self.commune_code);
+        set(
+            &mut f.recorded_province_code_pre2025,
+            self.recorded_province_code_pre2025,
+        );
+        set(
+            &mut f.recorded_district_code_pre2025,
+            self.recorded_district_code_pre2025,
+        );
+        set(&mut f.main_sector_vsic, self.main_sector_vsic);
+        set(&mut f.size_class, self.size_class);
+        set(&mut f.employees, self.employees);
+        set(&mut f.founding_year, self.founding_year);
+        set(&mut f.in_craft_village, self.in_craft_village);
+        set(&mut f.craft_village_name, self.craft_village_name);
+        set(&mut f.women_owned, self.women_owned);
+        set(&mut f.ethnic_minority_owned, self.ethnic_minority_owned);
+        set(&mut f.disadvantaged_area, self.disadvantaged_area);
+        set(&mut f.phone, self.phone);
+        set(&mut f.email, self.email);
+        set(&mut f.website, self.website);
+        set(&mut f.status, self.status);
+        f
+    }
+}
+
+/// A created establishment, with the records it probably duplicates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BeneficiaryCreated {
+    #[serde(flatten)]
+    pub beneficiary: Beneficiary,
+    /// Probable duplicates (same name in the same commune, or the same phone); review them and
+    /// merge with `POST /api/v1/beneficiaries/{id}/merge` if they are the same establishment.
+    pub warnings: Vec<DuplicateCandidate>,
+}
+
+fn duplicate_identifier(existing: &BeneficiaryRow) -> ApiError {
+    ApiError::conflict(
+        "duplicate_identifier",
+        Text::new(
+            format!(
+                "Đã có cơ sở mang mã {} (id {}).",
+                existing.identifier_value.as_deref().unwrap_or(""),
+                existing.id
+            ),
+            format!(
+                "An establishment with identifier {} exists (id {}).",
+                existing.identifier_value.as_deref().unwrap_or(""),
+                existing.id
+            ),
+        ),
+    )
+    .with_extension("existing_id", existing.id)
+}
+
+fn outside_territory() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "outside_territory",
+        Text::new(
+            "Cán bộ cấp tỉnh chỉ ghi nhận cơ sở trong tỉnh của mình.",
+            "Province staff record establishments in their own province only.",
+        ),
+    )
+}
+
+/// Rejects an identifier another record already holds.
+fn ensure_identifier_free(
+    conn: &mut crate::db::DbConn,
+    fields: &Fields,
+    own_id: Option<i64>,
+) -> Result<(), ApiError> {
+    if let Some(value) = &fields.identifier_value
+        && let Some(existing) = model::find_by_identifier(conn, fields.identifier_type.as_str(), value)?
+        && Some(existing.id) != own_id
+    {
+        return Err(duplicate_identifier(&existing));
+    }
+    Ok(())
+}
+
+/// List establishments visible to the caller.
+#[utoipa::path(
+    tag = "beneficiaries",
+    params(BeneficiaryListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<Beneficiary>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/beneficiaries")]
+pub async fn list_beneficiaries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<BeneficiaryListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page: PageRequest<i64> = PageRequest::parse(
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: query.include_total,
+        },
+        DEFAULT_LIMIT,
+    )?;
+    let filter = BeneficiaryFilter {
+        province_code: query.province_code,
+        province_era: match query.era {
+            Some(Era::Pre2025) => ProvinceEra::RecordedPre2025,
+            _ => ProvinceEra::Current,
+        },
+        commune_code: query.commune_code,
+        legal_form: query.legal_form.map(|v| v.as_str().to_owned()),
+        status: query.status.map(|v| v.as_str().to_owned()),
+        in_craft_village: query.in_craft_village,
+        women_owned: query.women_owned,
+        ethnic_minority_owned: query.ethnic_minority_owned,
+        disadvantaged_area: query.disadvantaged_area,
+        search_pattern: query.q.as_deref().map(contains_pattern),
+    };
+    let result = state
+        .db
+        .read(move |conn| {
+            let territory = principal.territory();
+            let rows = model::list(conn, &filter, &territory, page.after, page.fetch_limit())?;
+            let total = page
+                .include_total
+                .then(|| model::count(conn, &filter, &territory))
+                .transpose()?;
+            let items = render_page(conn, &principal, &rows)?;
+            Ok(Page::from_rows(items, &page, |b| b.id, total))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// Record an establishment; warns about probable duplicates.
+#[utoipa::path(
+    tag = "beneficiaries",
+    request_body = CreateBeneficiaryRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = BeneficiaryCreated, headers(("ETag" = String), ("Location" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[post("/beneficiaries")]
+pub async fn create_beneficiary(
+    state: web::Data<AppState>,
+    principal: Principal,
+    context: RequestContext,
+    ApiJson(body): ApiJson<CreateBeneficiaryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(WRITERS)?;
+    let fields = Fields {
+        name: body.name,
+        legal_form: body.legal_form,
+        identifier_type: body.identifier_type,
+        identifier_value: body.identifier_value,
+        representative_name: body.representative_name,
+        representative_phone: body.representative_phone,
+        representative_national_id: body.representative_national_id,
+        household_owner_name: body.household_owner_name,
+        address_line: body.address_line,
+        province_code: body.province_code,
+        commune_code: body.commune_code,
+        recorded_province_code_pre2025: body.recorded_province_code_pre2025,
+        recorded_district_code_pre2025: body.recorded_district_code_pre2025,
+        main_sector_vsic: body.main_sector_vsic,
+        size_class: body.size_class,
+        employees: body.employees,
+        founding_year: body.founding_year,
+        in_craft_village: body.in_craft_village,
+        craft_village_name: body.craft_village_name,
+        women_owned: body.women_owned,
+        ethnic_minority_owned: body.ethnic_minority_owned,
+        disadvantaged_area: body.disadvantaged_area,
+        phone: body.phone,
+        email: body.email,
+        website: body.website,
+        status: BeneficiaryStatus::Active,
+    }
+    .normalized();
+    if !principal.sees(Owner {
+        province_code: Some(&fields.province_code),
+        commune_code: Some(&fields.commune_code),
+    }) {
+        return Err(outside_territory());
+    }
+    let actor = Actor::new(&principal, &context);
+    let (row, warnings) = state
+        .db
+        .write(move |conn| {
+            ensure_valid(conn, &fields)?;
+            ensure_identifier_free(conn, &fields, None)?;
+            let row = model::insert(conn, &fields.to_row(0, 1, now(), None))?;
+            model::save_personal_data(conn, &fields.to_personal(row.id))?;
+            audit::record(
+                conn,
+                &actor,
+                Change {
+                    entity_type: ENTITY,
+                    entity_id: row.id.to_string(),
+                    action: "create",
+                    before: None,
+                    after: audit_snapshot(&row),
+                    province_code: Some(&row.province_code),
+                },
+            )?;
+            let warnings = candidates_for(conn, &principal, &row)?;
+            let view = render_for(conn, &principal, &row)?;
+            Ok((view, warnings))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(row.version))
+        .insert_header(("Location", format!("/api/v1/beneficiaries/{}", row.id)))
+        .json(BeneficiaryCreated {
+            beneficiary: row,
+            warnings,
+        }))
+}
+
+/// Get one establishment.
+#[utoipa::path(
+    tag = "beneficiaries",
+    params(("id" = i64, Path, description = "Establishment id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Beneficiary, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/beneficiaries/{id}")]
+pub async fn get_beneficiary(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let view = state
+        .db
+        .read(move |conn| {
+            let row = model::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            principal.ensure_sees(super::owner(&row))?;
+            render_for(conn, &principal, &row)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+}
+
+/// Change an establishment (moving it to another province is a ministry action).
+#[utoipa::path(
+    tag = "beneficiaries",
+    params(
+        ("id" = i64, Path, description = "Establishment id"),
+        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\""),
+    ),
+    request_body = UpdateBeneficiaryRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Beneficiary, headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[patch("/beneficiaries/{id}")]
+pub async fn update_beneficiary(
+    state: web::Data<AppState>,
+    principal: Principal,
+    context: RequestContext,
+    id: web::Path<i64>,
+    if_match: Result<IfMatch, ApiError>,
+    ApiJson(body): ApiJson<UpdateBeneficiaryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = Actor::new(&principal, &context);
+    let view = state
+        .db
+        .write(move |conn| {
+            let current = model::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            ensure_writable(&principal, &current)?;
+            let if_match = if_match?;
+            if_match.check(current.version)?;
+            ensure_not_merged(&current)?;
+            if body.status == Some(BeneficiaryStatus::Merged) {
+                return Err(ApiError::validation(vec![crate::error::FieldError::new(
+                    "status",
+                    "merge_required",
+                    Text::new(
+                        "Trạng thái merged chỉ đặt được bằng thao tác gộp.",
+                        "Status merged is set by a merge only.",
+                    ),
+                )]));
+            }
+            let current_personal = model::find_personal_data(conn, current.id)?.unwrap_or(PersonalDataRow {
+                beneficiary_id: current.id,
+                ..Default::default()
+            });
+            let fields = body
+                .apply(Fields::from_row(&current, &current_personal)?)
+                .normalized();
+            if fields.province_code != current.province_code && principal.role != Role::Ministry {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "province_move_requires_ministry",
+                    Text::new(
+                        "Chuyển cơ sở sang tỉnh khác do Bộ Công Thương thực hiện.",
+                        "Moving an establishment to another province is a ministry action.",
+                    ),
+                ));
+            }
+            ensure_valid(conn, &fields)?;
+            ensure_identifier_free(conn, &fields, Some(current.id))?;
+            let next = fields.to_row(
+                current.id,
+                current.version + 1,
+                current.created_at,
+                current.merged_into_id,
+            );
+            let updated = model::update(conn, &next, current.version)?
+                .ok_or_else(|| ApiError::precondition_failed(current.version))?;
+            let personal = fields.to_personal(current.id);
+            let personal_changed = changed_personal_fields(&current_personal, &personal);
+            if !personal_changed.is_empty() {
+                model::save_personal_data(conn, &personal)?;
+            }
+            let mut after = audit_snapshot(&updated);
+            if let Some(after) = after.as_mut() {
+                after["personal_data_changed"] = serde_json::json!(personal_changed);
+            }
+            audit::record(
+                conn,
+                &actor,
+                Change {
+                    entity_type: ENTITY,
+                    entity_id: updated.id.to_string(),
+                    action: if updated.province_code != current.province_code {
+                        "move_province"
+                    } else {
+                        "update"
+                    },
+                    before: audit_snapshot(&current),
+                    after,
+                    province_code: Some(&updated.province_code),
+                },
+            )?;
+            render_for(conn, &principal, &updated)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
+}
