@@ -384,6 +384,21 @@ async fn merge_moves_links_is_audited_and_reversible() {
         .send()
         .await;
     assert_eq!(kept.body["items"].as_array().unwrap().len(), 1);
+    let reversal = app
+        .get(&format!(
+            "/api/v1/audit-events?entity_type=beneficiary&entity_id={duplicate}&action=unmerge"
+        ))
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        reversal.body["items"][0]["after"]["reversed_audit_event_id"],
+        event["id"]
+    );
+    assert_eq!(
+        reversal.body["items"][0]["after"]["returned_links"]["annual_figure_ids"],
+        event["after"]["moved_links"]["annual_figure_ids"]
+    );
 }
 
 #[actix_web::test]
