@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -116,7 +117,12 @@ fn as_api_error(error: &actix_web::Error) -> ApiError {
     let status = error.as_response_error().status_code();
     let mut api_error = match status.as_u16() {
         404 => ApiError::not_found(),
-        413 => ApiError::payload_too_large(0),
+        // Raised outside the JSON reader, where the limit in force is not known: say so without a number.
+        413 => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            crate::i18n::Text::new("Nội dung yêu cầu quá lớn.", "The request body is too large."),
+        ),
         415 => ApiError::unsupported_media_type(),
         400..=499 => ApiError::bad_request(
             "bad_request",

@@ -40,8 +40,9 @@ pub struct AuditEventView {
 
 impl From<AuditEvent> for AuditEventView {
     fn from(event: AuditEvent) -> AuditEventView {
-        let parse = |json: Option<String>| json.and_then(|j| serde_json::from_str(&j).ok());
         AuditEventView {
+            before: event.before(),
+            after: event.after(),
             id: event.id,
             occurred_at: event.occurred_at.and_utc(),
             actor_user_id: event.actor_user_id,
@@ -49,8 +50,6 @@ impl From<AuditEvent> for AuditEventView {
             entity_type: event.entity_type,
             entity_id: event.entity_id,
             action: event.action,
-            before: parse(event.before_json),
-            after: parse(event.after_json),
             request_id: event.request_id,
             province_code: event.province_code,
         }

@@ -27,6 +27,22 @@ pub struct AuditEvent {
     pub province_code: Option<String>,
 }
 
+impl AuditEvent {
+    /// The record before the change, as stored.
+    pub fn before(&self) -> Option<serde_json::Value> {
+        self.before_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+    }
+
+    /// The record after the change, as stored.
+    pub fn after(&self) -> Option<serde_json::Value> {
+        self.after_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+    }
+}
+
 /// Who did it and in which request.
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -201,3 +201,45 @@ async fn commune_search_ignores_case_and_accents() {
     let response = app.get("/api/v1/admin-units/communes?q=%25").send().await;
     assert_eq!(response.body["items"].as_array().unwrap().len(), 0);
 }
+
+#[actix_web::test]
+async fn reference_data_is_reloaded_only_when_its_file_changed() {
+    use diesel::prelude::*;
+    use khuyencong::db::migrations;
+    use khuyencong::db::schema::{communes_2025, reference_data_versions};
+
+    let app = TestApp::new();
+    let name_of = |conn: &mut khuyencong::db::DbConn| -> String {
+        communes_2025::table
+            .find("00004")
+            .select(communes_2025::name)
+            .first(conn)
+            .unwrap()
+    };
+    app.with_conn(|conn| {
+        diesel::update(communes_2025::table.find("00004"))
+            .set(communes_2025::name.eq("Tên đã sửa tay"))
+            .execute(conn)
+            .unwrap();
+
+        // Same file as recorded: nothing is reloaded.
+        migrations::run(conn).unwrap();
+        assert_eq!(name_of(conn), "Tên đã sửa tay");
+
+        // A file whose checksum differs from the recorded one is loaded over the existing rows.
+        diesel::update(reference_data_versions::table.find("communes_2025"))
+            .set(reference_data_versions::checksum.eq("an older file"))
+            .execute(conn)
+            .unwrap();
+        migrations::run(conn).unwrap();
+        assert_eq!(name_of(conn), "Ba Đình");
+        let count: i64 = communes_2025::table.count().get_result(conn).unwrap();
+        assert_eq!(count, 3321);
+        let checksum: String = reference_data_versions::table
+            .find("communes_2025")
+            .select(reference_data_versions::checksum)
+            .first(conn)
+            .unwrap();
+        assert_eq!(checksum.len(), 64, "the new file's SHA-256 is recorded");
+    });
+}

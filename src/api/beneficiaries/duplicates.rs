@@ -301,12 +301,10 @@ pub async fn unmerge_beneficiary(
                 audit::latest(conn, ENTITY, &merged.id.to_string(), "merged_into")?.ok_or_else(|| {
                     ApiError::internal(format!("merge of beneficiary {id} has no audit record"))
                 })?;
-            let parse = |json: &Option<String>| -> serde_json::Value {
-                json.as_deref()
-                    .and_then(|j| serde_json::from_str(j).ok())
-                    .unwrap_or_default()
-            };
-            let (before, after) = (parse(&event.before_json), parse(&event.after_json));
+            let (before, after) = (
+                event.before().unwrap_or_default(),
+                event.after().unwrap_or_default(),
+            );
             let previous_status = before["status"].as_str().unwrap_or("active").to_owned();
             let moved: Vec<i64> = after["moved_links"]["annual_figure_ids"]
                 .as_array()
