@@ -47,6 +47,12 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub db_pool_size: u32,
     pub db_pool_timeout: Duration,
+    pub db_connect_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub db_idle_in_transaction_timeout: Duration,
+    pub db_request_timeout: Duration,
+    /// The longest a client may take to send a request body it announced.
+    pub body_read_timeout: Duration,
     pub login_limit_per_username: RateLimit,
     pub login_limit_per_client: RateLimit,
     /// Use `X-Forwarded-For` as the client address (only behind a trusted reverse proxy).
@@ -109,6 +115,15 @@ impl Config {
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", "1048576")?,
             db_pool_size: parse(&var, "DB_POOL_SIZE", "10")?,
             db_pool_timeout: Duration::from_secs(parse(&var, "DB_POOL_TIMEOUT_SECS", "5")?),
+            db_connect_timeout: Duration::from_secs(parse(&var, "DB_CONNECT_TIMEOUT_SECS", "3")?),
+            db_statement_timeout: Duration::from_secs(parse(&var, "DB_STATEMENT_TIMEOUT_SECS", "10")?),
+            db_idle_in_transaction_timeout: Duration::from_secs(parse(
+                &var,
+                "DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+                "30",
+            )?),
+            db_request_timeout: Duration::from_secs(parse(&var, "DB_REQUEST_TIMEOUT_SECS", "15")?),
+            body_read_timeout: Duration::from_secs(parse(&var, "BODY_READ_TIMEOUT_SECS", "10")?),
             login_limit_per_username: RateLimit {
                 attempts: parse(&var, "LOGIN_ATTEMPTS_PER_USERNAME", "5")?,
                 per: Duration::from_secs(parse(&var, "LOGIN_WINDOW_SECS", "300")?),
@@ -123,6 +138,18 @@ impl Config {
         Ok(config)
     }
 
+    /// How the database pool connects and how long it waits.
+    pub fn db_settings(&self) -> crate::db::DbSettings {
+        crate::db::DbSettings {
+            pool_size: self.db_pool_size,
+            pool_timeout: self.db_pool_timeout,
+            connect_timeout: self.db_connect_timeout,
+            statement_timeout: self.db_statement_timeout,
+            idle_in_transaction_timeout: self.db_idle_in_transaction_timeout,
+            request_timeout: self.db_request_timeout,
+        }
+    }
+
     fn check(&self) -> Result<(), ConfigError> {
         let positive = [
             ("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl.as_secs()),
@@ -130,6 +157,14 @@ impl Config {
             ("BODY_LIMIT_BYTES", self.body_limit_bytes as u64),
             ("DB_POOL_SIZE", u64::from(self.db_pool_size)),
             ("DB_POOL_TIMEOUT_SECS", self.db_pool_timeout.as_secs()),
+            ("DB_CONNECT_TIMEOUT_SECS", self.db_connect_timeout.as_secs()),
+            ("DB_STATEMENT_TIMEOUT_SECS", self.db_statement_timeout.as_secs()),
+            (
+                "DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS",
+                self.db_idle_in_transaction_timeout.as_secs(),
+            ),
+            ("DB_REQUEST_TIMEOUT_SECS", self.db_request_timeout.as_secs()),
+            ("BODY_READ_TIMEOUT_SECS", self.body_read_timeout.as_secs()),
             (
                 "LOGIN_ATTEMPTS_PER_USERNAME",
                 u64::from(self.login_limit_per_username.attempts),

@@ -54,6 +54,8 @@ pub struct ErrorDetails {
     pub allow: Option<String>,
     /// The cause, logged once and never sent to the client.
     pub internal: Option<String>,
+    /// The database connection this error came from is dead (the pool must not hand it out again).
+    pub connection_lost: bool,
 }
 
 impl std::ops::Deref for ApiError {
@@ -81,6 +83,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             internal: None,
+            connection_lost: false,
         }))
     }
 
@@ -224,6 +227,28 @@ impl ApiError {
         error
     }
 
+    /// The connection to the database broke during the request: 503, like any unavailability.
+    pub fn connection_lost() -> ApiError {
+        let mut error = ApiError::unavailable();
+        error.connection_lost = true;
+        error
+    }
+
+    /// The database was reachable but did not finish in time (a statement timeout, or SQLite's
+    /// writer lock held past the busy timeout): 503, worth retrying.
+    pub fn database_timeout() -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_timeout",
+            Text::new(
+                "Cơ sở dữ liệu không trả lời kịp; hãy thử lại sau.",
+                "The database did not answer in time; try again later.",
+            ),
+        );
+        error.retry_after = Some(5);
+        error
+    }
+
     /// An unexpected failure: the cause is logged, the client sees an opaque 500.
     pub fn internal(cause: impl Into<String>) -> ApiError {
         let mut error = ApiError::new(
@@ -233,6 +258,10 @@ impl ApiError {
         );
         error.internal = Some(cause.into());
         error
+    }
+
+    pub fn is_internal(&self) -> bool {
+        self.status == StatusCode::INTERNAL_SERVER_ERROR
     }
 
     /// The problem object in `lang`.
@@ -328,21 +357,32 @@ impl From<diesel::result::Error> for ApiError {
                 Text::new("Bản ghi đã tồn tại.", "The record already exists."),
             )
             .with_extension("constraint", info.constraint_name()),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | Error::BrokenTransactionManager => {
+            ref other if is_connection_loss(other) => {
                 tracing::warn!(error = %error, "database connection lost");
-                ApiError::unavailable()
+                ApiError::connection_lost()
             }
-            // A query against a database that went away surfaces as an unknown error whose message
-            // comes from libpq; treat it as unavailability, not as a bug.
-            Error::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if is_connection_message(info.message()) =>
-            {
-                tracing::warn!(error = %error, "database connection lost");
-                ApiError::unavailable()
+            Error::DatabaseError(_, ref info) if is_timeout_message(info.message()) => {
+                tracing::warn!(error = %error, "database statement timed out");
+                ApiError::database_timeout()
             }
             other => ApiError::internal(format!("database error: {other}")),
         }
+    }
+}
+
+/// Whether `error` says the connection to the server is gone (rather than that a statement failed).
+fn is_connection_loss(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        | Error::BrokenTransactionManager => true,
+        // libpq reports a server that went away mid-query as an error without a SQLSTATE.
+        Error::DatabaseError(_, info) => is_connection_message(info.message()),
+        Error::RollbackErrorOnCommit {
+            rollback_error,
+            commit_error,
+        } => is_connection_loss(rollback_error) || is_connection_loss(commit_error),
+        _ => false,
     }
 }
 
@@ -355,9 +395,22 @@ fn is_connection_message(message: &str) -> bool {
         "terminating connection",
         "could not connect",
         "connection to server",
+        "could not receive data",
+        "could not send data",
+        "connection timed out",
+        "ssl syscall error",
+        "eof detected",
     ]
     .iter()
     .any(|needle| message.contains(needle))
+}
+
+/// PostgreSQL's statement and lock timeouts, and SQLite's busy timeout.
+fn is_timeout_message(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("canceling statement due to")
+        || message.contains("database is locked")
+        || message.contains("database table is locked")
 }
 
 /// RFC 9457 problem details, as every error response carries them.

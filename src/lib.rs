@@ -25,7 +25,7 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::extract::{BodyLimit, path_error};
+use crate::api::extract::{BodyLimits, path_error};
 use crate::openapi::{ApiDoc, RouteTable};
 use crate::state::AppState;
 
@@ -85,12 +85,16 @@ pub fn build_app(
     let route_table = RouteTable::from_openapi(&document);
     app.app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(route_table))
-        .app_data(BodyLimit(state.config.body_limit_bytes))
+        .app_data(BodyLimits {
+            max_bytes: state.config.body_limit_bytes,
+            read_timeout: state.config.body_read_timeout,
+        })
         .app_data(web::PathConfig::default().error_handler(path_error))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", document))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(api::fallback::unmatched))
         .wrap(from_fn(api::fallback::reject_undeclared_query))
+        .wrap(from_fn(api::guard::reject_control_characters))
         .wrap(from_fn(context::middleware))
         // Outermost, so that error responses rendered by the context middleware get them too.
         .wrap(

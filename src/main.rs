@@ -105,12 +105,7 @@ fn main() -> ExitCode {
 }
 
 fn open_and_migrate(config: &Config) -> Result<Db, String> {
-    let db = Db::open(
-        &config.database_url,
-        config.db_pool_size,
-        config.db_pool_timeout,
-        true,
-    )
+    let db = Db::open(&config.database_url, &config.db_settings(), true)
     .map_err(|e| format!("{e} ({})", redact_url(&config.database_url)))?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let applied =

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
+use crate::api::extract::reject_control_characters;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 
@@ -108,10 +109,14 @@ pub fn encode_cursor<K: Serialize>(key: &K) -> String {
 }
 
 fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
+    // A forged cursor is a document of the client's making: its strings get the same control
+    // character check as any other input before they reach a query.
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .filter(|key| reject_control_characters(key, &mut String::from("query.cursor")).is_ok())
+        .and_then(|key| serde_json::from_value(key).ok())
         .ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_cursor",
@@ -126,6 +131,24 @@ fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forged_cursor_with_a_control_character_is_refused() {
+        let forged = encode_cursor(&("Bát\u{0}Tràng", 7));
+        let params = PageParams {
+            cursor: Some(&forged),
+            ..Default::default()
+        };
+        let err = PageRequest::<(String, i64)>::parse(params, DEFAULT_LIMIT).unwrap_err();
+        assert_eq!(err.code, "invalid_cursor");
+        let fine = encode_cursor(&("Bát Tràng", 7));
+        let params = PageParams {
+            cursor: Some(&fine),
+            ..Default::default()
+        };
+        let request = PageRequest::<(String, i64)>::parse(params, DEFAULT_LIMIT).unwrap();
+        assert_eq!(request.after, Some(("Bát Tràng".to_owned(), 7)));
+    }
 
     #[test]
     fn limit_is_bounded_and_cursor_round_trips() {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiQuery;
+use super::extract::{ApiQuery, timestamp_param};
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::models::audit::{self, AuditEvent, AuditFilter};
@@ -67,8 +67,10 @@ pub struct AuditListQuery {
     pub action: Option<String>,
     pub province_code: Option<String>,
     /// Events at or after this time (RFC 3339).
+    #[serde(default, deserialize_with = "timestamp_param")]
     pub from: Option<DateTime<Utc>>,
     /// Events before this time (RFC 3339).
+    #[serde(default, deserialize_with = "timestamp_param")]
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<u32>,

@@ -111,7 +111,7 @@ fn issue_session(
             .map_err(|e| ApiError::internal(format!("refresh lifetime: {e}")))?;
     refresh_tokens::insert(conn, user.id, family_id, &refresh_hash, expires_at)?;
     Ok(TokenResponse {
-        access_token: state.tokens.issue_access(user.id, &user.role)?,
+        access_token: state.tokens.issue_access(user, Some(family_id))?,
         token_type: "Bearer",
         expires_in: state.tokens.access_ttl.as_secs(),
         refresh_token,

@@ -1,20 +1,49 @@
 //! Request extractors with the registry's error shape: JSON bodies (content type, size limit,
 //! unknown and mistyped fields), query strings (unknown parameters rejected) and `If-Match`.
 
+use std::time::Duration;
+
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::text::first_forbidden_control;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 
-/// The body size limit, installed as app data.
+/// Limits on request bodies, installed as app data.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimits {
+    pub max_bytes: usize,
+    /// A client that announces a body and then sends it slowly (or never) is cut off after this,
+    /// so that it cannot hold a worker's request open.
+    pub read_timeout: Duration,
+}
+
+impl Default for BodyLimits {
+    fn default() -> BodyLimits {
+        BodyLimits {
+            max_bytes: 1 << 20,
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+fn body_timeout(timeout: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        Text::new(
+            format!("Nội dung yêu cầu không được gửi hết trong {} giây.", timeout.as_secs()),
+            format!("The request body was not received within {} seconds.", timeout.as_secs()),
+        ),
+    )
+}
 
 /// A JSON request body. Structs used here declare `#[serde(deny_unknown_fields)]`.
 #[derive(Debug)]
@@ -25,7 +54,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
+        let limits = req.app_data::<BodyLimits>().copied().unwrap_or_default();
+        let limit = limits.max_bytes;
         let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
             m.essence_str() == "application/json" || m.suffix().is_some_and(|s| s == "json")
         });
@@ -42,22 +72,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if declared_length.is_some_and(|len| len > limit) {
                 return Err(ApiError::payload_too_large(limit));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(
-                        "unreadable_body",
-                        Text::new(
-                            format!("Không đọc được nội dung: {e}"),
-                            format!("The body could not be read: {e}"),
-                        ),
-                    )
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::payload_too_large(limit));
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::bad_request(
+                            "unreadable_body",
+                            Text::new(
+                                format!("Không đọc được nội dung: {e}"),
+                                format!("The body could not be read: {e}"),
+                            ),
+                        )
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::payload_too_large(limit));
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = actix_web::rt::time::timeout(limits.read_timeout, read)
+                .await
+                .map_err(|_| body_timeout(limits.read_timeout))??;
             parse_json(&body).map(ApiJson)
         })
     }
@@ -81,18 +117,68 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ),
         )
     };
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    // Parsed to a document first, so that every string is checked for control characters before
+    // any field is read, whatever type it is read into.
+    let document: serde_json::Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    reject_control_characters(&document, &mut String::from("body"))?;
+    serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            malformed(&inner)
-        } else {
-            field_error_from_serde("body", &path, &inner.to_string())
-        }
-    })?;
-    deserializer.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+        field_error_from_serde("body", &path, &error.into_inner().to_string())
+    })
+}
+
+/// 400 for the first string or member name of `value` holding a control character (line breaks
+/// and tabs excepted: descriptions may span lines).
+pub fn reject_control_characters(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => check_text(text, true, path),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let result = reject_control_characters(item, path);
+            path.truncate(len);
+            result
+        }),
+        Value::Object(members) => members.iter().try_for_each(|(name, member)| {
+            // A bad member name is reported at its object, so the name itself is never echoed.
+            check_text(name, false, path)?;
+            let len = path.len();
+            path.push('.');
+            path.push_str(name);
+            let result = reject_control_characters(member, path);
+            path.truncate(len);
+            result
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+/// 400 naming `field` when `text` holds a forbidden control character.
+pub fn check_text(text: &str, allow_line_breaks: bool, field: &str) -> Result<(), ApiError> {
+    match first_forbidden_control(text, allow_line_breaks) {
+        None => Ok(()),
+        Some(c) => Err(control_character(field, c)),
+    }
+}
+
+pub fn control_character(field: &str, c: char) -> ApiError {
+    let code_point = format!("U+{:04X}", u32::from(c));
+    ApiError::bad_request(
+        "control_character",
+        Text::new(
+            "Yêu cầu chứa ký tự điều khiển không được phép.",
+            "The request contains a control character that is not allowed.",
+        ),
+    )
+    .with_errors(vec![FieldError::new(
+        field,
+        "control_character",
+        Text::new(
+            format!("Ký tự điều khiển {code_point} không được phép."),
+            format!("Control character {code_point} is not allowed."),
+        ),
+    )])
 }
 
 /// Query parameters. Structs used here declare `#[serde(deny_unknown_fields)]`, so that a misspelt
@@ -192,6 +278,26 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// For timestamp query parameters: RFC 3339 with a four-digit year, as RFC 3339 itself requires.
+/// chrono alone would take years up to ±262143, which PostgreSQL's `timestamp` cannot compare.
+pub fn timestamp_param<'de, D>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let Some(text) = Option::<String>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .filter(|t| (1..=9999).contains(&t.year()))
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not an RFC 3339 timestamp between years 0001 and 9999, e.g. 2025-07-01T00:00:00Z"
+            ))
+        })
+}
+
 /// The version a client last saw, from `If-Match: "<version>"`. Required on every update.
 #[derive(Debug, Clone, Copy)]
 pub struct IfMatch(pub i64);
@@ -281,5 +387,19 @@ mod tests {
         assert_eq!(e.code, "malformed_json");
         let e = parse_json::<Body>(br#"{"name": "a", "count": 1} trailing"#).unwrap_err();
         assert_eq!(e.code, "malformed_json");
+    }
+
+    #[test]
+    fn control_characters_in_strings_and_names_are_refused_with_their_path() {
+        let e = parse_json::<Body>(br#"{"name": "a\u0000b", "count": 1}"#).unwrap_err();
+        assert_eq!(e.code, "control_character");
+        assert_eq!(e.errors[0].field, "body.name");
+        let e = parse_json::<Body>(br#"{"name": "a", "count": 1, "x": [{"y\u001b": 1}]}"#).unwrap_err();
+        assert_eq!(e.code, "control_character");
+        assert_eq!(e.errors[0].field, "body.x[0]");
+        // Raw C1 controls are valid JSON but not valid text.
+        let e = parse_json::<Body>("{\"name\": \"a\u{85}\", \"count\": 1}".as_bytes()).unwrap_err();
+        assert_eq!(e.code, "control_character");
+        assert!(parse_json::<Body>(br#"{"name": "d\u00f2ng 1\nd\u00f2ng 2\t", "count": 1}"#).is_ok());
     }
 }

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod beneficiaries;
 pub mod extract;
 pub mod fallback;
+pub mod guard;
 pub mod health;
 pub mod reference;
 pub mod users;
@@ -27,6 +28,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(users::create_user)
             .service(users::get_user)
             .service(users::update_user)
+            .service(users::revoke_sessions)
             .service(audit_events::list_audit_events)
             .service(admin_units::list_provinces)
             .service(admin_units::get_province)

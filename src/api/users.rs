@@ -273,3 +273,41 @@ pub async fn update_user(
     let view = UserView::try_from(user)?;
     Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
 }
+
+/// Sign a user out everywhere: every refresh and access token they hold stops working at once
+/// (admin for any account they see, or anyone for their own).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Every session of the user is ended"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[post("/users/{id}/sessions/revocation")]
+pub async fn revoke_sessions(
+    state: web::Data<AppState>,
+    principal: Principal,
+    context: RequestContext,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = Actor::new(&principal, &context);
+    state
+        .db
+        .write(move |conn| {
+            let user = users::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            visible_user(&principal, &user)?;
+            if user.id != principal.user_id {
+                principal.require(&[Role::Admin])?;
+            }
+            accounts::sign_out_everywhere(conn, &actor, &user)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::passwords;
 use super::roles::{RequiredUnit, Role};
 use crate::db::DbConn;
+use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change, snapshot};
@@ -100,7 +101,7 @@ fn check_username(username: &str, errors: &mut Vec<FieldError>) {
 }
 
 fn check_display_name(name: &str, errors: &mut Vec<FieldError>) {
-    let length = name.trim().chars().count();
+    let length = clean_line(name).chars().count();
     if !(1..=200).contains(&length) {
         errors.push(FieldError::new(
             "display_name",
@@ -241,7 +242,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, account: NewAccount) -> Result<U
         conn,
         &NewUser {
             username,
-            display_name: account.display_name.trim().to_owned(),
+            display_name: clean_line(&account.display_name),
             password_hash: passwords::hash(&account.password),
             role: account.role.as_str().to_owned(),
             province_code,
@@ -278,8 +279,8 @@ fn username_taken(username: &str) -> ApiError {
     )
 }
 
-/// Applies changes at `expected_version`, signs the user out everywhere when deactivated or given a
-/// new password, and audits (call inside a transaction). `acting_user` guards against an admin
+/// Applies changes at `expected_version`, signs the user out everywhere when deactivated, given a
+/// new password, another role or another unit, and audits (call inside a transaction). `acting_user` guards against an admin
 /// locking themselves out.
 pub fn update(
     conn: &mut DbConn,
@@ -346,7 +347,7 @@ pub fn update(
 
     let password_changed = changes.password.is_some();
     let row_changes = UserChanges {
-        display_name: changes.display_name.map(|n| n.trim().to_owned()),
+        display_name: changes.display_name.map(|n| clean_line(&n)),
         password_hash: changes.password.as_deref().map(passwords::hash),
         role: changes.role.map(|r| r.as_str().to_owned()),
         province_code,
@@ -355,8 +356,11 @@ pub fn update(
     };
     let updated = users::update(conn, current.id, expected_version, &row_changes)?
         .ok_or_else(|| ApiError::precondition_failed(current.version))?;
-    if password_changed || !updated.active {
-        refresh_tokens::revoke_all_for_user(conn, updated.id)?;
+    let authority_changed = updated.role != current.role
+        || updated.province_code != current.province_code
+        || updated.commune_code != current.commune_code;
+    if password_changed || authority_changed || !updated.active {
+        end_all_sessions(conn, updated.id)?;
     }
     let after = UserView::try_from(updated.clone())?;
     audit::record(
@@ -379,4 +383,28 @@ pub fn update(
         },
     )?;
     Ok(updated)
+}
+
+/// Refuses every token the user holds: refresh tokens are revoked and the token generation moves
+/// on, so access tokens already signed stop working at once rather than when they expire.
+fn end_all_sessions(conn: &mut DbConn, user_id: i64) -> Result<(), ApiError> {
+    refresh_tokens::revoke_all_for_user(conn, user_id)?;
+    users::advance_token_generation(conn, user_id)
+}
+
+/// "Sign out everywhere" for `user`, audited (call inside a transaction).
+pub fn sign_out_everywhere(conn: &mut DbConn, actor: &Actor, user: &User) -> Result<(), ApiError> {
+    end_all_sessions(conn, user.id)?;
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity_type: ENTITY,
+            entity_id: user.id.to_string(),
+            action: "sessions_revoked",
+            before: None,
+            after: None,
+            province_code: user.province_code.as_deref(),
+        },
+    )
 }

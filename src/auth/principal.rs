@@ -14,7 +14,8 @@ use crate::models::{self, users};
 use crate::state::AppState;
 
 /// The authenticated user, as the database knows them now (a deactivated account or a changed
-/// role takes effect on the next request, not when the token expires).
+/// role takes effect on the next request, not when the token expires; so does signing out, a
+/// password reset and "sign out everywhere", which revoke the tokens already signed).
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: i64,
@@ -89,6 +90,18 @@ fn missing_credentials() -> ApiError {
     )
 }
 
+/// A token of a session that was signed out, or signed before a password reset, a role change or
+/// "sign out everywhere".
+fn revoked_token() -> ApiError {
+    ApiError::unauthenticated(
+        "token_revoked",
+        Text::new(
+            "Mã truy cập đã bị thu hồi (đã đăng xuất hoặc đổi mật khẩu); hãy đăng nhập lại.",
+            "The access token was revoked (signed out or password changed); sign in again.",
+        ),
+    )
+}
+
 impl FromRequest for Principal {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -108,10 +121,19 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(missing_credentials)?;
-            let user_id = state.tokens.verify_access(&token)?;
-            let user = state.db.read(move |conn| users::find(conn, user_id)).await?;
-            match user {
-                Some(user) if user.active => Ok(Principal {
+            let access = state.tokens.verify_access(&token)?;
+            let (user_id, session_id) = (access.user_id, access.session_id.clone());
+            let found = state
+                .db
+                .read(move |conn| users::find_signed_in(conn, user_id, session_id.as_deref()))
+                .await?;
+            match found {
+                Some((user, signed_out))
+                    if user.active && (signed_out || user.token_generation != access.generation) =>
+                {
+                    Err(revoked_token())
+                }
+                Some((user, _)) if user.active => Ok(Principal {
                     user_id: user.id,
                     role: models::decode("users.role", &user.role)?,
                     username: user.username,

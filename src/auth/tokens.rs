@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::i18n::Text;
+use crate::models::users::User;
 
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,6 +27,21 @@ pub struct AccessClaims {
     pub iat: u64,
     pub jti: String,
     pub role: String,
+    /// The session (refresh-token family) the token was issued in; signing out ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// The user's token generation when the token was signed (see `users.token_generation`).
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
+}
+
+/// What a valid access token says about its bearer; the principal extractor checks it against the
+/// account as stored now.
+#[derive(Debug, Clone)]
+pub struct VerifiedAccess {
+    pub user_id: i64,
+    pub session_id: Option<String>,
+    pub generation: i64,
 }
 
 pub struct TokenService {
@@ -57,24 +73,27 @@ impl TokenService {
         }
     }
 
-    pub fn issue_access(&self, user_id: i64, role: &str) -> Result<String, ApiError> {
+    /// Signs an access token for `user` in the session `session_id`.
+    pub fn issue_access(&self, user: &User, session_id: Option<&str>) -> Result<String, ApiError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = AccessClaims {
-            sub: user_id.to_string(),
+            sub: user.id.to_string(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp: now + self.access_ttl.as_secs(),
             nbf: now,
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
-            role: role.to_owned(),
+            role: user.role.clone(),
+            sid: session_id.map(str::to_owned),
+            generation: user.token_generation,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
     }
 
-    /// The user id of a valid access token.
-    pub fn verify_access(&self, token: &str) -> Result<i64, ApiError> {
+    /// The claims of a valid access token.
+    pub fn verify_access(&self, token: &str) -> Result<VerifiedAccess, ApiError> {
         let data = decode::<AccessClaims>(token, &self.decoding, &self.validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
@@ -85,7 +104,11 @@ impl TokenService {
                 _ => invalid_token(),
             }
         })?;
-        data.claims.sub.parse().map_err(|_| invalid_token())
+        Ok(VerifiedAccess {
+            user_id: data.claims.sub.parse().map_err(|_| invalid_token())?,
+            session_id: data.claims.sid,
+            generation: data.claims.generation,
+        })
     }
 }
 

@@ -1,5 +1,15 @@
 //! The r2d2 connection manager. It picks the backend from the URL scheme itself, because the stock
 //! multi-connection manager tries every backend in turn and hides the real PostgreSQL error.
+//!
+//! It also decides when a pooled connection may no longer be handed out. Checking a connection with
+//! a round trip on every checkout costs more than many requests; instead, every connection belongs
+//! to a *generation*, and the first request that finds the server gone moves the generation on. The
+//! connections of earlier generations (opened before the outage, all dead with it) are then thrown
+//! away at their next checkout without a round trip, so the pool heals within one failed request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -12,9 +22,48 @@ use super::{Backend, DbConn};
 const SQLITE_PRAGMAS: &str =
     "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
+/// Time limits applied to every PostgreSQL connection.
+#[derive(Debug, Clone, Copy)]
+pub struct PgLimits {
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub idle_in_transaction_timeout: Duration,
+}
+
+/// A pooled connection and what the pool needs to know about it.
+pub struct Tracked {
+    conn: DbConn,
+    generation: u64,
+    /// Set when a statement on this connection failed because the server went away.
+    lost: bool,
+}
+
+impl Tracked {
+    /// Marks this connection as unusable: it is closed instead of going back to the pool.
+    pub fn mark_lost(&mut self) {
+        self.lost = true;
+    }
+}
+
+impl std::ops::Deref for Tracked {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tracked {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
 #[derive(Debug)]
 pub struct ConnectionManager {
     backend: Backend,
+    limits: PgLimits,
+    generation: Arc<AtomicU64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,43 +72,120 @@ pub enum ManagerError {
     Connection(#[from] diesel::ConnectionError),
     #[error("{0}")]
     Query(#[from] diesel::result::Error),
+    #[error("connection opened before the database was last found unreachable")]
+    Stale,
 }
 
 impl ConnectionManager {
-    pub fn new(backend: Backend) -> ConnectionManager {
-        ConnectionManager { backend }
+    pub fn new(backend: Backend, limits: PgLimits) -> ConnectionManager {
+        ConnectionManager {
+            backend,
+            limits,
+            generation: Arc::default(),
+        }
+    }
+
+    /// The shared generation counter (see the module documentation).
+    pub fn generation(&self) -> Arc<AtomicU64> {
+        self.generation.clone()
     }
 
     /// Opens and checks one connection, returning the backend's own error.
     pub fn probe(&self) -> Result<(), ManagerError> {
         let mut conn = self.connect()?;
-        conn.ping()?;
+        conn.conn.ping()?;
         Ok(())
+    }
+
+    fn is_stale(&self, conn: &Tracked) -> bool {
+        conn.lost || conn.generation < self.generation.load(Ordering::Acquire)
     }
 }
 
+/// The URL with libpq's connect timeout and TCP user timeout added, unless the operator set them.
+/// Without them a connection attempt or a query on a network that drops packets waits for minutes.
+fn with_network_timeouts(url: &str, limits: &PgLimits) -> String {
+    let mut url = url.to_owned();
+    for (name, value) in [
+        ("connect_timeout", limits.connect_timeout.as_secs().max(1)),
+        (
+            "tcp_user_timeout",
+            u64::try_from(limits.statement_timeout.as_millis()).unwrap_or(u64::MAX),
+        ),
+    ] {
+        if !url.contains(&format!("{name}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{name}={value}"));
+        }
+    }
+    url
+}
+
 impl ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = Tracked;
     type Error = ManagerError;
 
-    fn connect(&self) -> Result<DbConn, ManagerError> {
-        match &self.backend {
-            Backend::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+    fn connect(&self) -> Result<Tracked, ManagerError> {
+        // Read before connecting: a connection opened while an outage is being detected belongs to
+        // the old generation and is checked again.
+        let generation = self.generation.load(Ordering::Acquire);
+        let conn = match &self.backend {
+            Backend::Postgres(url) => {
+                let mut conn = PgConnection::establish(&with_network_timeouts(url, &self.limits))?;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {};",
+                    self.limits.statement_timeout.as_millis(),
+                    self.limits.idle_in_transaction_timeout.as_millis(),
+                ))?;
+                DbConn::Pg(conn)
+            }
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)?;
-                Ok(DbConn::Sqlite(conn))
+                DbConn::Sqlite(conn)
             }
+        };
+        Ok(Tracked {
+            conn,
+            generation,
+            lost: false,
+        })
+    }
+
+    /// Called at checkout: no round trip, only the generation check.
+    fn is_valid(&self, conn: &mut Tracked) -> Result<(), ManagerError> {
+        if self.is_stale(conn) {
+            Err(ManagerError::Stale)
+        } else {
+            Ok(())
         }
     }
 
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ManagerError> {
-        Ok(conn.ping()?)
+    /// Called when a connection is given back: one that lost its server, or whose transaction
+    /// state is broken, is closed and replaced on a later checkout.
+    fn has_broken(&self, conn: &mut Tracked) -> bool {
+        self.is_stale(conn) || conn.conn.is_broken()
     }
+}
 
-    /// A PostgreSQL connection whose server went away is dropped here and replaced on the next
-    /// checkout, so the service recovers without a restart when the database comes back.
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_timeouts_are_added_unless_given() {
+        let limits = PgLimits {
+            connect_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
+            idle_in_transaction_timeout: Duration::from_secs(30),
+        };
+        assert_eq!(
+            with_network_timeouts("postgres://u@h/db", &limits),
+            "postgres://u@h/db?connect_timeout=3&tcp_user_timeout=10000"
+        );
+        assert_eq!(
+            with_network_timeouts("postgres://u@h/db?sslmode=disable&connect_timeout=9", &limits),
+            "postgres://u@h/db?sslmode=disable&connect_timeout=9&tcp_user_timeout=10000"
+        );
     }
 }

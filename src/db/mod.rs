@@ -6,15 +6,17 @@ mod manager;
 pub mod migrations;
 pub mod schema;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 
-pub use manager::ConnectionManager;
+pub use manager::{ConnectionManager, PgLimits, Tracked};
 
 use crate::error::ApiError;
 
@@ -70,10 +72,42 @@ impl Backend {
     }
 }
 
+/// How the pool connects and how long a request waits for the database.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub pool_size: u32,
+    /// Wait for a free connection (or a new one) before answering 503.
+    pub pool_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// PostgreSQL cancels a statement running longer than this.
+    pub statement_timeout: Duration,
+    /// PostgreSQL ends a session left idle inside a transaction for longer than this.
+    pub idle_in_transaction_timeout: Duration,
+    /// The longest a request waits for its database work in all; then it is answered 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for DbSettings {
+    /// The configuration defaults (see the README).
+    fn default() -> DbSettings {
+        DbSettings {
+            pool_size: 10,
+            pool_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(10),
+            idle_in_transaction_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
 /// The connection pool and what the handlers need to use it safely.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager>,
+    /// Moved on when a request finds the server gone (see [`manager`]).
+    generation: Arc<AtomicU64>,
+    request_timeout: Duration,
     /// SQLite allows one writer; serialising writers in-process avoids `SQLITE_BUSY` on lock upgrade
     /// (two deferred transactions that both start to write). PostgreSQL needs no such lock.
     sqlite_writer: Option<Arc<std::sync::Mutex<()>>>,
@@ -94,7 +128,7 @@ impl Db {
     /// Opens the pool. With `check` the first connection is made now, so that start-up fails with the
     /// real connection error; without it the pool connects lazily (used to start while the database
     /// is still down and let `/readyz` report it).
-    pub fn open(url: &str, size: u32, timeout: Duration, check: bool) -> Result<Db, OpenError> {
+    pub fn open(url: &str, settings: &DbSettings, check: bool) -> Result<Db, OpenError> {
         let backend = Backend::from_url(url)?;
         if let Backend::Sqlite(path) = &backend
             && check
@@ -107,12 +141,21 @@ impl Db {
                 .map_err(|e| OpenError::Connect(e.to_string()))?;
         }
         let is_sqlite = matches!(backend, Backend::Sqlite(_));
-        let manager = ConnectionManager::new(backend);
+        let manager = ConnectionManager::new(
+            backend,
+            PgLimits {
+                connect_timeout: settings.connect_timeout,
+                statement_timeout: settings.statement_timeout,
+                idle_in_transaction_timeout: settings.idle_in_transaction_timeout,
+            },
+        );
+        let generation = manager.generation();
+        // The checkout test costs no round trip: it only compares generations.
         let builder = Pool::builder()
-            .max_size(size)
+            .max_size(settings.pool_size)
             .min_idle(Some(0))
-            .connection_timeout(timeout)
-            .test_on_check_out(false);
+            .connection_timeout(settings.pool_timeout)
+            .test_on_check_out(true);
         let pool = if check {
             // Report the manager's own error, not r2d2's generic timeout.
             manager.probe().map_err(|e| OpenError::Connect(e.to_string()))?;
@@ -124,6 +167,8 @@ impl Db {
         };
         Ok(Db {
             pool,
+            generation,
+            request_timeout: settings.request_timeout,
             sqlite_writer: is_sqlite.then(|| Arc::new(std::sync::Mutex::new(()))),
         })
     }
@@ -143,12 +188,7 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || {
-            let mut conn = db.get()?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        self.bounded(actix_web::web::block(move || db.run(work))).await
     }
 
     /// Runs a mutation in one transaction: the change and its audit event commit together or not at
@@ -159,9 +199,8 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        actix_web::web::block(move || db.write_blocking(work))
+        self.bounded(actix_web::web::block(move || db.write_blocking(work)))
             .await
-            .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
     }
 
     /// [`Db::write`] for code that is already off the executor (the CLI).
@@ -173,9 +212,53 @@ impl Db {
             .sqlite_writer
             .as_ref()
             .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        self.run(|conn| conn.transaction(work))
+    }
+
+    /// Runs `work` on a pooled connection. A connection that lost its server is closed, and so are
+    /// all connections opened before, instead of failing one request each later on.
+    fn run<T>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>) -> Result<T, ApiError> {
         let mut pooled = self.get()?;
-        let conn: &mut DbConn = &mut pooled;
-        conn.transaction(work)
+        let result = work(&mut pooled);
+        match result {
+            Err(error) if error.connection_lost || (error.is_internal() && !self.answers(&mut pooled)) => {
+                pooled.mark_lost();
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                if error.connection_lost {
+                    Err(error)
+                } else {
+                    // An unexpected error on a connection that no longer answers is the outage,
+                    // not a bug: whatever libpq said, the client may retry.
+                    tracing::warn!(error = %error, cause = ?error.internal, "database connection lost");
+                    Err(ApiError::connection_lost())
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the connection still answers (asked only after an unexpected error).
+    fn answers(&self, conn: &mut DbConn) -> bool {
+        conn.batch_execute("SELECT 1").is_ok()
+    }
+
+    /// Waits for blocking database work at most `request_timeout`; past it the client gets 503,
+    /// whatever the network does (a stalled connection would otherwise hold the request forever).
+    async fn bounded<T>(
+        &self,
+        task: impl Future<Output = Result<Result<T, ApiError>, actix_web::error::BlockingError>>,
+    ) -> Result<T, ApiError> {
+        match actix_web::rt::time::timeout(self.request_timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(ApiError::internal(format!("blocking task failed: {e}"))),
+            Err(_) => {
+                tracing::warn!(
+                    timeout_ms = self.request_timeout.as_millis() as u64,
+                    "database did not answer in time"
+                );
+                Err(ApiError::unavailable())
+            }
+        }
     }
 
     /// Whether the database answers a query now.

@@ -5,3 +5,4 @@ pub mod beneficiaries;
 pub mod identifiers;
 pub mod labels;
 pub mod search;
+pub mod text;

@@ -5,16 +5,19 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Lowercases, removes diacritics (tone and vowel marks), maps đ to d and folds runs of white space
-/// into one space. Works on composed (NFC) and decomposed (NFD) input alike.
+use super::text::{is_invisible_format, is_invisible_space};
+
+/// Lowercases, removes diacritics (tone and vowel marks) and invisible format characters, maps đ to
+/// d and folds runs of white space (zero-width spaces included) into one space. Works on composed
+/// (NFC) and decomposed (NFD) input alike.
 pub fn search_key(text: &str) -> String {
     let mut key = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.nfd() {
-        if is_combining_mark(c) {
+        if is_combining_mark(c) || is_invisible_format(c) {
             continue;
         }
-        if c.is_whitespace() {
+        if c.is_whitespace() || is_invisible_space(c) {
             pending_space = !key.is_empty();
             continue;
         }
@@ -65,6 +68,12 @@ mod tests {
         assert_ne!(nfc, nfd);
         assert_eq!(search_key(&nfc), search_key(&nfd));
         assert_eq!(search_key(&nfd), "phuong hoa khanh thuy");
+    }
+
+    #[test]
+    fn invisible_characters_do_not_hide_a_name() {
+        assert_eq!(search_key("Gốm\u{200B}Bát Tràng"), "gom bat trang");
+        assert_eq!(search_key("\u{FEFF}Mây\u{200D} tre\u{00AD}"), "may tre");
     }
 
     #[test]

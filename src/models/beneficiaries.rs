@@ -251,26 +251,33 @@ pub fn possible_duplicates(
     conn: &mut DbConn,
     record: &BeneficiaryRow,
     territory: &Territory,
+    with_personal_phones: bool,
     limit: i64,
 ) -> Result<Vec<BeneficiaryRow>, ApiError> {
-    let phones: Vec<String> = [&record.phone_key, &record.representative_phone_key]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+    let mut phones: Vec<String> = record.phone_key.iter().cloned().collect();
+    if with_personal_phones {
+        phones.extend(record.representative_phone_key.iter().cloned());
+    }
     let same_name = beneficiaries::name_key.eq(record.name_key.clone()).and(
         beneficiaries::commune_code
             .eq(record.commune_code.clone())
             .assume_not_null(),
     );
-    let same_phone = beneficiaries::phone_key
-        .eq_any(phones.clone())
-        .or(beneficiaries::representative_phone_key.eq_any(phones))
-        .assume_not_null();
-    let query = in_territory(beneficiaries::table.into_boxed(), territory)
+    let mut query = in_territory(beneficiaries::table.into_boxed(), territory)
         .filter(beneficiaries::id.ne(record.id))
-        .filter(beneficiaries::status.ne("merged"))
-        .filter(same_name.or(same_phone));
+        .filter(beneficiaries::status.ne("merged"));
+    // A representative's phone is personal data: it is compared only for callers who may read it,
+    // or a match would disclose it.
+    query = if with_personal_phones {
+        query.filter(
+            same_name.or(beneficiaries::phone_key
+                .eq_any(phones.clone())
+                .or(beneficiaries::representative_phone_key.eq_any(phones))
+                .assume_not_null()),
+        )
+    } else {
+        query.filter(same_name.or(beneficiaries::phone_key.eq_any(phones).assume_not_null()))
+    };
     Ok(query
         .order(beneficiaries::id)
         .limit(limit)

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::principal::Territory;
-use crate::db::schema::users;
+use crate::db::schema::{refresh_tokens, users};
 use crate::db::{DbBackend, DbConn};
 use crate::error::ApiError;
 
@@ -23,6 +23,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub last_login_at: Option<NaiveDateTime>,
+    /// Access tokens signed for an earlier generation are refused.
+    pub token_generation: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -93,6 +95,39 @@ pub fn update(
         .returning(users::all_columns)
         .get_result(conn)
         .optional()?)
+}
+
+/// The account behind an access token, and whether the token's session (refresh-token family) has
+/// been signed out; one statement, since it runs on every authenticated request.
+pub fn find_signed_in(
+    conn: &mut DbConn,
+    id: i64,
+    session_id: Option<&str>,
+) -> Result<Option<(User, bool)>, ApiError> {
+    let Some(session_id) = session_id else {
+        return Ok(find(conn, id)?.map(|user| (user, false)));
+    };
+    let signed_out = diesel::dsl::exists(
+        refresh_tokens::table.filter(
+            refresh_tokens::family_id
+                .eq(session_id.to_owned())
+                .and(refresh_tokens::user_id.eq(id))
+                .and(refresh_tokens::revoked_at.is_not_null()),
+        ),
+    );
+    Ok(users::table
+        .find(id)
+        .select((User::as_select(), signed_out))
+        .first(conn)
+        .optional()?)
+}
+
+/// Moves the account's token generation on: every access token signed before is refused.
+pub fn advance_token_generation(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {
+    diesel::update(users::table.find(id))
+        .set(users::token_generation.eq(users::token_generation + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn record_login(conn: &mut DbConn, id: i64) -> Result<(), ApiError> {

@@ -99,7 +99,7 @@ async fn readyz_follows_the_database_without_restart() {
         let proxy = Proxy::start(host_port.clone());
         let proxied = url.replacen(&host_port, &format!("127.0.0.1:{}", proxy.port), 1);
         let config = config(&proxied, &[("DB_POOL_TIMEOUT_SECS", "1")]);
-        let db = Db::open(&config.database_url, 2, config.db_pool_timeout, false).unwrap();
+        let db = Db::open(&config.database_url, &config.db_settings(), false).unwrap();
         let state = AppState::new(config, db);
 
         assert_eq!(readyz(&state).await, 503, "unreachable at start");
@@ -114,7 +114,7 @@ async fn readyz_follows_the_database_without_restart() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("not-yet").join("registry.sqlite3");
         let config = config(missing.to_str().unwrap(), &[("DB_POOL_TIMEOUT_SECS", "1")]);
-        let db = Db::open(&config.database_url, 2, config.db_pool_timeout, false).unwrap();
+        let db = Db::open(&config.database_url, &config.db_settings(), false).unwrap();
         let state = AppState::new(config, db);
         assert_eq!(readyz(&state).await, 503);
         std::fs::create_dir_all(missing.parent().unwrap()).unwrap();
@@ -127,7 +127,7 @@ async fn unavailable_database_is_a_503_problem_not_a_500() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("gone").join("registry.sqlite3");
     let config = config(missing.to_str().unwrap(), &[("DB_POOL_TIMEOUT_SECS", "1")]);
-    let db = Db::open(&config.database_url, 2, config.db_pool_timeout, false).unwrap();
+    let db = Db::open(&config.database_url, &config.db_settings(), false).unwrap();
     let state = AppState::new(config, db);
     let app = actix_web::test::init_service(khuyencong::build_app(state)).await;
     let request = actix_web::test::TestRequest::get()

@@ -2,7 +2,6 @@
 //! request helpers and fixture builders.
 
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::http::header::HeaderMap;
@@ -14,7 +13,7 @@ use serde_json::Value;
 use khuyencong::auth::Role;
 use khuyencong::auth::accounts::{self, NewAccount};
 use khuyencong::config::Config;
-use khuyencong::db::{Db, migrations};
+use khuyencong::db::{Db, DbSettings, migrations};
 use khuyencong::models::audit::Actor;
 use khuyencong::models::users::User;
 use khuyencong::state::AppState;
@@ -49,7 +48,7 @@ fn template() -> &'static str {
             let dir = Box::leak(Box::new(tempfile::tempdir().expect("temp dir")));
             let path = dir.path().join("template.sqlite3");
             let url = path.to_string_lossy().into_owned();
-            let db = Db::open(&url, 1, Duration::from_secs(5), true).expect("template database");
+            let db = Db::open(&url, &template_settings(), true).expect("template database");
             let mut conn = db.get().expect("connection");
             migrations::run(&mut conn).expect("migrations");
             conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
@@ -72,12 +71,19 @@ fn template() -> &'static str {
             }
             admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).expect("create template");
             let url = database_url(admin_url, &name);
-            let db = Db::open(&url, 1, Duration::from_secs(5), true).expect("template database");
+            let db = Db::open(&url, &template_settings(), true).expect("template database");
             migrations::run(&mut db.get().expect("connection")).expect("migrations");
             drop(db);
             name
         }
     })
+}
+
+fn template_settings() -> DbSettings {
+    DbSettings {
+        pool_size: 1,
+        ..DbSettings::default()
+    }
 }
 
 #[derive(QueryableByName)]
@@ -174,12 +180,7 @@ impl TestApp {
     pub fn with_config(overrides: &[(&str, &str)]) -> TestApp {
         let database = TestDatabase::create();
         let config = config(&database.url, overrides);
-        let db = Db::open(
-            &config.database_url,
-            config.db_pool_size,
-            config.db_pool_timeout,
-            true,
-        )
+        let db = Db::open(&config.database_url, &config.db_settings(), true)
         .expect("open test database");
         TestApp {
             state: AppState::new(config, db),
@@ -225,7 +226,7 @@ impl TestApp {
     pub fn token_for(&self, user: &User) -> String {
         self.state
             .tokens
-            .issue_access(user.id, &user.role)
+            .issue_access(user, None)
             .expect("token")
     }
 

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ENTITY, audit_snapshot, ensure_not_merged, ensure_writable, owner, render_for};
+use super::{ENTITY, audit_snapshot, ensure_not_merged, ensure_writable, owner, render_for, shows_personal_data};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::Principal;
 use crate::context::RequestContext;
@@ -54,19 +54,26 @@ pub fn candidates_for(
     principal: &Principal,
     row: &BeneficiaryRow,
 ) -> Result<Vec<DuplicateCandidate>, ApiError> {
-    let phones = [&row.phone_key, &row.representative_phone_key];
+    // Candidates lie in the principal's territory, where the right to personal data is the same
+    // for every record.
+    let personal = shows_personal_data(principal, row);
+    let phones_of = |r: &BeneficiaryRow| {
+        let representative = if personal { r.representative_phone_key.clone() } else { None };
+        [r.phone_key.clone(), representative]
+    };
+    let phones = phones_of(row);
     Ok(
-        model::possible_duplicates(conn, row, &principal.territory(), MAX_CANDIDATES)?
+        model::possible_duplicates(conn, row, &principal.territory(), personal, MAX_CANDIDATES)?
             .into_iter()
             .map(|other| {
                 let mut reasons = Vec::new();
                 if other.name_key == row.name_key && other.commune_code == row.commune_code {
                     reasons.push(DuplicateReason::SameNameSameCommune);
                 }
-                let shares_phone = [&other.phone_key, &other.representative_phone_key]
+                let shares_phone = phones_of(&other)
                     .into_iter()
                     .flatten()
-                    .any(|p| phones.iter().any(|mine| mine.as_ref() == Some(p)));
+                    .any(|p| phones.iter().any(|mine| mine.as_ref() == Some(&p)));
                 if shares_phone {
                     reasons.push(DuplicateReason::SamePhone);
                 }

@@ -8,6 +8,7 @@ use crate::domain::beneficiaries::{
 };
 use crate::domain::identifiers::{self, IdentifierType};
 use crate::domain::search::search_key;
+use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::beneficiaries::{BeneficiaryRow, PersonalDataRow};
@@ -44,9 +45,9 @@ pub struct Fields {
     pub status: BeneficiaryStatus,
 }
 
-/// Trims text and turns blank text into "not given".
+/// Cleans text (see [`clean_line`]) and turns blank text into "not given".
 pub fn clean(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    value.map(|v| clean_line(&v)).filter(|v| !v.is_empty())
 }
 
 impl Fields {
@@ -88,7 +89,7 @@ impl Fields {
 
     /// Normalises what people type: trims text, compacts identifiers.
     pub fn normalized(mut self) -> Fields {
-        self.name = self.name.trim().to_owned();
+        self.name = clean_line(&self.name);
         self.identifier_value = clean(self.identifier_value).map(|v| identifiers::compact(&v));
         for field in [
             &mut self.representative_name,

@@ -1,6 +1,7 @@
 //! Yearly figures of an establishment (revenue, employees, average income, assets) for impact
 //! reporting. One record per year; `PUT` creates a year or replaces it (then `If-Match` applies).
 
+use diesel::Connection;
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -172,8 +173,33 @@ pub async fn put_annual_figures(
             ensure_writable(&principal, &beneficiary)?;
             ensure_not_merged(&beneficiary)?;
             body.check(year)?;
-            let existing = model::find_annual_figures(conn, id, year)?;
             let timestamp = now();
+            let fresh = AnnualFigures {
+                id: 0,
+                beneficiary_id: id,
+                year,
+                revenue_vnd: body.revenue_vnd,
+                employees: body.employees,
+                average_income_vnd: body.average_income_vnd,
+                total_assets_vnd: body.total_assets_vnd,
+                version: 1,
+                created_at: timestamp,
+                updated_at: timestamp,
+            };
+            let mut existing = model::find_annual_figures(conn, id, year)?;
+            let mut inserted = None;
+            if existing.is_none() {
+                // In a savepoint: when a concurrent request created the year first, the unique index
+                // refuses this insert, and the request goes on as if it had arrived second (an
+                // update, needing If-Match), exactly as when the two come one after the other.
+                match conn.transaction(|conn| model::insert_annual_figures(conn, &fresh)) {
+                    Ok(saved) => inserted = Some(saved),
+                    Err(error) if error.code == "duplicate" => {
+                        existing = model::find_annual_figures(conn, id, year)?;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
             let (saved, created) = match &existing {
                 Some(current) => {
                     if_match?.check(current.version)?;
@@ -189,24 +215,10 @@ pub async fn put_annual_figures(
                         .ok_or_else(|| ApiError::precondition_failed(current.version))?;
                     (saved, false)
                 }
-                None => {
-                    let saved = model::insert_annual_figures(
-                        conn,
-                        &AnnualFigures {
-                            id: 0,
-                            beneficiary_id: id,
-                            year,
-                            revenue_vnd: body.revenue_vnd,
-                            employees: body.employees,
-                            average_income_vnd: body.average_income_vnd,
-                            total_assets_vnd: body.total_assets_vnd,
-                            version: 1,
-                            created_at: timestamp,
-                            updated_at: timestamp,
-                        },
-                    )?;
-                    (saved, true)
-                }
+                None => (
+                    inserted.ok_or_else(|| ApiError::internal("annual figures neither found nor inserted"))?,
+                    true,
+                ),
             };
             audit::record(
                 conn,

@@ -9,7 +9,7 @@ use super::duplicates::{DuplicateCandidate, candidates_for};
 use super::fields::{Fields, ensure_valid};
 use super::{
     Beneficiary, ENTITY, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
-    ensure_writable, render_for, render_page,
+    ensure_writable, owner, render_for, render_page,
 };
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Owner, Principal, Role};
@@ -253,19 +253,54 @@ fn outside_territory() -> ApiError {
     )
 }
 
-/// Rejects an identifier another record already holds.
+/// An identifier held by a record the caller cannot see is refused without naming that record,
+/// and the attempt is audited (it may be a probe for who is registered where).
+fn identifier_held_elsewhere() -> ApiError {
+    ApiError::conflict(
+        "duplicate_identifier",
+        Text::new(
+            "Mã định danh này đã được đăng ký trong sổ.",
+            "This identifier is already registered.",
+        ),
+    )
+}
+
+/// Checks that no other record holds the identifier. The outer error aborts the transaction; the
+/// inner one is a refusal whose audit event must be committed.
 fn ensure_identifier_free(
     conn: &mut crate::db::DbConn,
+    principal: &Principal,
+    actor: &Actor,
     fields: &Fields,
     own_id: Option<i64>,
-) -> Result<(), ApiError> {
-    if let Some(value) = &fields.identifier_value
-        && let Some(existing) = model::find_by_identifier(conn, fields.identifier_type.as_str(), value)?
-        && Some(existing.id) != own_id
-    {
+) -> Result<Result<(), ApiError>, ApiError> {
+    let Some(value) = &fields.identifier_value else {
+        return Ok(Ok(()));
+    };
+    let Some(existing) = model::find_by_identifier(conn, fields.identifier_type.as_str(), value)?
+        .filter(|existing| Some(existing.id) != own_id)
+    else {
+        return Ok(Ok(()));
+    };
+    if principal.sees(owner(&existing)) {
         return Err(duplicate_identifier(&existing));
     }
-    Ok(())
+    audit::record(
+        conn,
+        actor,
+        Change {
+            entity_type: ENTITY,
+            entity_id: existing.id.to_string(),
+            action: "duplicate_identifier_refused",
+            before: None,
+            after: Some(serde_json::json!({
+                "identifier_type": fields.identifier_type.as_str(),
+                "attempted_province_code": fields.province_code,
+            })),
+            province_code: Some(&existing.province_code),
+        },
+    )?;
+    Ok(Err(identifier_held_elsewhere()))
 }
 
 /// List establishments visible to the caller.
@@ -390,7 +425,9 @@ pub async fn create_beneficiary(
         .db
         .write(move |conn| {
             ensure_valid(conn, &fields)?;
-            ensure_identifier_free(conn, &fields, None)?;
+            if let Err(refused) = ensure_identifier_free(conn, &principal, &actor, &fields, None)? {
+                return Ok(Err(refused));
+            }
             let row = model::insert(conn, &fields.to_row(0, 1, now(), None))?;
             model::save_personal_data(conn, &fields.to_personal(row.id))?;
             audit::record(
@@ -407,9 +444,9 @@ pub async fn create_beneficiary(
             )?;
             let warnings = candidates_for(conn, &principal, &row)?;
             let view = render_for(conn, &principal, &row)?;
-            Ok((view, warnings))
+            Ok(Ok((view, warnings)))
         })
-        .await?;
+        .await??;
     Ok(HttpResponse::Created()
         .insert_header(etag(row.version))
         .insert_header(("Location", format!("/api/v1/beneficiaries/{}", row.id)))
@@ -521,7 +558,9 @@ pub async fn update_beneficiary(
                 ));
             }
             ensure_valid(conn, &fields)?;
-            ensure_identifier_free(conn, &fields, Some(current.id))?;
+            if let Err(refused) = ensure_identifier_free(conn, &principal, &actor, &fields, Some(current.id))? {
+                return Ok(Err(refused));
+            }
             let next = fields.to_row(
                 current.id,
                 current.version + 1,
@@ -555,8 +594,8 @@ pub async fn update_beneficiary(
                     province_code: Some(&updated.province_code),
                 },
             )?;
-            render_for(conn, &principal, &updated)
+            render_for(conn, &principal, &updated).map(Ok)
         })
-        .await?;
+        .await??;
     Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
 }
