@@ -114,7 +114,7 @@ impl Config {
             log_format,
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", "1048576")?,
             db_pool_size: parse(&var, "DB_POOL_SIZE", "10")?,
-            db_pool_timeout: Duration::from_secs(parse(&var, "DB_POOL_TIMEOUT_SECS", "5")?),
+            db_pool_timeout: Duration::from_secs(parse(&var, "DB_POOL_TIMEOUT_SECS", "2")?),
             db_connect_timeout: Duration::from_secs(parse(&var, "DB_CONNECT_TIMEOUT_SECS", "3")?),
             db_statement_timeout: Duration::from_secs(parse(&var, "DB_STATEMENT_TIMEOUT_SECS", "10")?),
             db_idle_in_transaction_timeout: Duration::from_secs(parse(

@@ -374,7 +374,10 @@ impl From<diesel::result::Error> for ApiError {
 fn is_connection_loss(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {
-        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        )
         | Error::BrokenTransactionManager => true,
         // libpq reports a server that went away mid-query as an error without a SQLSTATE.
         Error::DatabaseError(_, info) => is_connection_message(info.message()),
@@ -480,6 +483,40 @@ mod tests {
         let error = ApiError::internal("password=hunter2 in a query");
         let body = serde_json::to_string(&error.to_problem(Lang::En, None)).unwrap();
         assert!(!body.contains("hunter2"));
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_whatever_form_libpq_reports_it_in() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let lost =
+            |kind, message: &str| ApiError::from(Error::DatabaseError(kind, Box::new(message.to_owned())));
+        for error in [
+            lost(
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+            ),
+            lost(
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection unexpectedly",
+            ),
+            lost(
+                DatabaseErrorKind::Unknown,
+                "could not receive data from server: Connection reset by peer",
+            ),
+            ApiError::from(Error::BrokenTransactionManager),
+        ] {
+            assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE, "{error}");
+            assert!(error.connection_lost);
+            assert_eq!(error.retry_after, Some(5));
+        }
+        let timeout = lost(
+            DatabaseErrorKind::Unknown,
+            "canceling statement due to statement timeout",
+        );
+        assert_eq!(timeout.code, "database_timeout");
+        assert!(!timeout.connection_lost);
+        let bug = lost(DatabaseErrorKind::Unknown, "syntax error at or near \"FORM\"");
+        assert!(bug.is_internal());
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn main() -> ExitCode {
 
 fn open_and_migrate(config: &Config) -> Result<Db, String> {
     let db = Db::open(&config.database_url, &config.db_settings(), true)
-    .map_err(|e| format!("{e} ({})", redact_url(&config.database_url)))?;
+        .map_err(|e| format!("{e} ({})", redact_url(&config.database_url)))?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let applied =
         migrations::run(&mut conn).map_err(|e| e.internal.clone().unwrap_or_else(|| e.to_string()))?;

@@ -6,9 +6,9 @@ use std::time::Duration;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use chrono::{DateTime, Datelike, Utc};
 use futures_util::StreamExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
-use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -39,8 +39,14 @@ fn body_timeout(timeout: Duration) -> ApiError {
         StatusCode::REQUEST_TIMEOUT,
         "body_timeout",
         Text::new(
-            format!("Nội dung yêu cầu không được gửi hết trong {} giây.", timeout.as_secs()),
-            format!("The request body was not received within {} seconds.", timeout.as_secs()),
+            format!(
+                "Nội dung yêu cầu không được gửi hết trong {} giây.",
+                timeout.as_secs()
+            ),
+            format!(
+                "The request body was not received within {} seconds.",
+                timeout.as_secs()
+            ),
         ),
     )
 }

@@ -172,13 +172,35 @@ impl ManageConnection for ConnectionManager {
 mod tests {
     use super::*;
 
-    #[test]
-    fn network_timeouts_are_added_unless_given() {
-        let limits = PgLimits {
+    fn limits() -> PgLimits {
+        PgLimits {
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
             idle_in_transaction_timeout: Duration::from_secs(30),
-        };
+        }
+    }
+
+    #[test]
+    fn connections_of_an_earlier_generation_or_lost_are_not_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let manager = ConnectionManager::new(Backend::Sqlite(dir.path().join("g.sqlite3")), limits());
+        let mut old = manager.connect().unwrap();
+        assert!(manager.is_valid(&mut old).is_ok());
+        assert!(!manager.has_broken(&mut old));
+
+        manager.generation().fetch_add(1, Ordering::AcqRel);
+        assert!(matches!(manager.is_valid(&mut old), Err(ManagerError::Stale)));
+        assert!(manager.has_broken(&mut old));
+        let mut new = manager.connect().unwrap();
+        assert!(manager.is_valid(&mut new).is_ok());
+
+        new.mark_lost();
+        assert!(manager.has_broken(&mut new));
+    }
+
+    #[test]
+    fn network_timeouts_are_added_unless_given() {
+        let limits = limits();
         assert_eq!(
             with_network_timeouts("postgres://u@h/db", &limits),
             "postgres://u@h/db?connect_timeout=3&tcp_user_timeout=10000"

@@ -92,7 +92,7 @@ impl Default for DbSettings {
     fn default() -> DbSettings {
         DbSettings {
             pool_size: 10,
-            pool_timeout: Duration::from_secs(5),
+            pool_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),
             idle_in_transaction_timeout: Duration::from_secs(30),

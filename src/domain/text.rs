@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn invisible_characters_are_dropped_and_zero_width_space_separates() {
         assert_eq!(clean_line("Gốm\u{200B}Bát Tràng"), "Gốm Bát Tràng");
-        assert_eq!(clean_line("\u{FEFF}Mây\u{00AD}tre\u{200D} đan \u{200B} "), "Mâytre đan");
+        assert_eq!(
+            clean_line("\u{FEFF}Mây\u{00AD}tre\u{200D} đan \u{200B} "),
+            "Mâytre đan"
+        );
         assert_eq!(clean_line("  Hợp   tác xã\u{2060} "), "Hợp tác xã");
         assert_eq!(clean_line("\u{200B}"), "");
     }

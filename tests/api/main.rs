@@ -11,4 +11,5 @@ mod binary;
 mod errors;
 mod health;
 mod openapi;
+mod outage;
 mod users;

@@ -1,7 +1,10 @@
 //! The test harness: a fresh database per test, the application built exactly as `main` builds it,
 //! request helpers and fixture builders.
 
-use std::sync::OnceLock;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::http::header::HeaderMap;
@@ -180,8 +183,7 @@ impl TestApp {
     pub fn with_config(overrides: &[(&str, &str)]) -> TestApp {
         let database = TestDatabase::create();
         let config = config(&database.url, overrides);
-        let db = Db::open(&config.database_url, &config.db_settings(), true)
-        .expect("open test database");
+        let db = Db::open(&config.database_url, &config.db_settings(), true).expect("open test database");
         TestApp {
             state: AppState::new(config, db),
             _database: database,
@@ -224,10 +226,7 @@ impl TestApp {
 
     /// An access token for `user`, signed as login signs it.
     pub fn token_for(&self, user: &User) -> String {
-        self.state
-            .tokens
-            .issue_access(user, None)
-            .expect("token")
+        self.state.tokens.issue_access(user, None).expect("token")
     }
 
     /// An admin and their token.
@@ -377,5 +376,97 @@ impl Resp {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// What the network between the registry and PostgreSQL does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Up,
+    /// Connections are refused and live ones dropped (the server is down or restarting).
+    Refusing,
+    /// Nothing gets through, nothing is closed (packets dropped by a broken network).
+    Stalled,
+}
+
+/// A TCP proxy in front of PostgreSQL that can refuse, stall and restore the connection.
+pub struct Proxy {
+    port: u16,
+    link: Arc<Mutex<Link>>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    /// A proxy to the server of `url` (starting cut off), and the same URL through the proxy.
+    pub fn in_front_of(url: &str) -> (Proxy, String) {
+        let host_port = url
+            .split('@')
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("127.0.0.1:5432")
+            .to_owned();
+        let proxy = Proxy::start(host_port.clone());
+        let proxied = url.replacen(&host_port, &format!("127.0.0.1:{}", proxy.port), 1);
+        (proxy, proxied)
+    }
+
+    fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let link = Arc::new(Mutex::new(Link::Refusing));
+        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (state, streams) = (link.clone(), live.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if *state.lock().unwrap() == Link::Refusing {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                streams
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    let state = state.clone();
+                    std::thread::spawn(move || {
+                        let mut buffer = [0u8; 16384];
+                        while let Ok(n) = from.read(&mut buffer) {
+                            // A stalled link holds what it read until the link comes back.
+                            while *state.lock().unwrap() == Link::Stalled {
+                                std::thread::sleep(Duration::from_millis(10));
+                            }
+                            if n == 0 || to.write_all(&buffer[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, link, live }
+    }
+
+    pub fn restore(&self) {
+        *self.link.lock().unwrap() = Link::Up;
+    }
+
+    /// The server goes away: live connections are dropped, new ones refused.
+    pub fn cut(&self) {
+        *self.link.lock().unwrap() = Link::Refusing;
+        for stream in self.live.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// The network stops carrying packets: connections stay open and silent.
+    pub fn stall(&self) {
+        *self.link.lock().unwrap() = Link::Stalled;
     }
 }

@@ -7,7 +7,9 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ENTITY, audit_snapshot, ensure_not_merged, ensure_writable, owner, render_for, shows_personal_data};
+use super::{
+    ENTITY, audit_snapshot, ensure_not_merged, ensure_writable, owner, render_for, shows_personal_data,
+};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::Principal;
 use crate::context::RequestContext;
@@ -58,7 +60,11 @@ pub fn candidates_for(
     // for every record.
     let personal = shows_personal_data(principal, row);
     let phones_of = |r: &BeneficiaryRow| {
-        let representative = if personal { r.representative_phone_key.clone() } else { None };
+        let representative = if personal {
+            r.representative_phone_key.clone()
+        } else {
+            None
+        };
         [r.phone_key.clone(), representative]
     };
     let phones = phones_of(row);

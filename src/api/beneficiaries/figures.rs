@@ -1,9 +1,9 @@
 //! Yearly figures of an establishment (revenue, employees, average income, assets) for impact
 //! reporting. One record per year; `PUT` creates a year or replaces it (then `If-Match` applies).
 
-use diesel::Connection;
 use actix_web::{HttpResponse, get, put, web};
 use chrono::{DateTime, Datelike, Utc};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -216,7 +216,8 @@ pub async fn put_annual_figures(
                     (saved, false)
                 }
                 None => (
-                    inserted.ok_or_else(|| ApiError::internal("annual figures neither found nor inserted"))?,
+                    inserted
+                        .ok_or_else(|| ApiError::internal("annual figures neither found nor inserted"))?,
                     true,
                 ),
             };

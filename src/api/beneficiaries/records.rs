@@ -558,7 +558,8 @@ pub async fn update_beneficiary(
                 ));
             }
             ensure_valid(conn, &fields)?;
-            if let Err(refused) = ensure_identifier_free(conn, &principal, &actor, &fields, Some(current.id))? {
+            if let Err(refused) = ensure_identifier_free(conn, &principal, &actor, &fields, Some(current.id))?
+            {
                 return Ok(Err(refused));
             }
             let next = fields.to_row(
