@@ -316,6 +316,107 @@ async fn logout_revokes_the_session() {
         .send()
         .await
         .assert_problem(401, "invalid_refresh_token");
+    // The access token of the ended session stops working at once, not when it expires.
+    app.get("/api/v1/me")
+        .bearer(access)
+        .send()
+        .await
+        .assert_problem(401, "token_revoked");
+}
+
+#[actix_web::test]
+async fn logout_ends_only_its_own_session() {
+    let app = TestApp::new();
+    app.user("hai.thiet.bi", Role::Ministry).insert();
+    let laptop = login(&app, "hai.thiet.bi", PASSWORD).await;
+    let phone = login(&app, "hai.thiet.bi", PASSWORD).await;
+    app.post("/api/v1/auth/logout")
+        .bearer(laptop.body["access_token"].as_str().unwrap())
+        .json(json!({"refresh_token": laptop.body["refresh_token"]}))
+        .send()
+        .await
+        .assert_status(204);
+    app.get("/api/v1/me")
+        .bearer(phone.body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn password_reset_role_change_and_sign_out_everywhere_refuse_earlier_tokens() {
+    let app = TestApp::new();
+    let (_, admin_token) = app.admin();
+    let user = app.user("thu.hoi", Role::Auditor).insert();
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/api/v1/me").bearer(&token).send().await }
+    };
+    let access = |session: &crate::support::Resp| session.body["access_token"].as_str().unwrap().to_owned();
+
+    // Password reset by an admin.
+    let before_reset = access(&login(&app, "thu.hoi", PASSWORD).await);
+    me(before_reset.clone()).await.assert_status(200);
+    let new_password = "Lụa-Vạn-Phúc-dệt-tay-1990";
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"password": new_password}))
+        .send()
+        .await
+        .assert_status(200);
+    me(before_reset).await.assert_problem(401, "token_revoked");
+    let after_reset = access(&login(&app, "thu.hoi", new_password).await);
+    me(after_reset.clone()).await.assert_status(200);
+
+    // A role change.
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", "\"2\"")
+        .json(json!({"role": "ministry"}))
+        .send()
+        .await
+        .assert_status(200);
+    me(after_reset).await.assert_problem(401, "token_revoked");
+
+    // "Sign out everywhere" by an admin, then by the user for themself.
+    let first = access(&login(&app, "thu.hoi", new_password).await);
+    let second = login(&app, "thu.hoi", new_password).await;
+    app.post(&format!("/api/v1/users/{}/sessions/revocation", user.id))
+        .bearer(&admin_token)
+        .send()
+        .await
+        .assert_status(204);
+    me(first).await.assert_problem(401, "token_revoked");
+    me(access(&second)).await.assert_problem(401, "token_revoked");
+    app.post("/api/v1/auth/refresh")
+        .json(json!({"refresh_token": second.body["refresh_token"]}))
+        .send()
+        .await
+        .assert_problem(401, "invalid_refresh_token");
+    let own = access(&login(&app, "thu.hoi", new_password).await);
+    app.post(&format!("/api/v1/users/{}/sessions/revocation", user.id))
+        .bearer(&own)
+        .send()
+        .await
+        .assert_status(204);
+    me(own).await.assert_problem(401, "token_revoked");
+
+    // Signing someone else out is an admin's action.
+    let other = app.user("nguoi.khac", Role::Ministry).insert();
+    let outsider = access(&login(&app, "thu.hoi", new_password).await);
+    app.post(&format!("/api/v1/users/{}/sessions/revocation", other.id))
+        .bearer(&outsider)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    let events = app
+        .get(&format!("/api/v1/audit-events?entity_type=user&entity_id={}&action=sessions_revoked", user.id))
+        .bearer(&admin_token)
+        .send()
+        .await;
+    events.assert_status(200);
+    assert_eq!(events.body["items"].as_array().unwrap().len(), 2, "{}", events.text);
 }
 
 #[actix_web::test]

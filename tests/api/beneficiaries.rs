@@ -960,3 +960,143 @@ async fn reference_enums_list_beneficiary_codes() {
     assert_eq!(codes("beneficiary_status"), vec!["active", "inactive", "merged"]);
     assert_eq!(codes("beneficiary_flag").len(), 4);
 }
+
+/// A representative's phone is personal data: matching on it must not tell a caller who may not
+/// read it that another record's public phone equals it.
+#[actix_web::test]
+async fn duplicate_detection_does_not_disclose_personal_phones() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    let auditor = app.token_for(&app.user("kiem.toan", Role::Auditor).insert());
+    let personal = create(
+        &app,
+        &token,
+        with(establishment("Cơ sở Gốm Chu Đậu"), json!({"representative_phone": "0987 654 321"})),
+    )
+    .await;
+    personal.assert_status(201);
+    let public = create(
+        &app,
+        &token,
+        with(establishment("Xưởng Sơn mài Hạ Thái"), json!({"phone": "+84 987654321"})),
+    )
+    .await;
+    public.assert_status(201);
+    let duplicates_of = |id: i64, token: String| {
+        let app = &app;
+        async move {
+            let listed = app
+                .get(&format!("/api/v1/beneficiaries/{id}/possible-duplicates"))
+                .bearer(&token)
+                .send()
+                .await;
+            listed.assert_status(200);
+            listed.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["beneficiary_id"].as_i64().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Those who may read personal data see the match, from either side.
+    assert_eq!(duplicates_of(id_of(&personal), token.clone()).await, vec![id_of(&public)]);
+    assert_eq!(duplicates_of(id_of(&public), token.clone()).await, vec![id_of(&personal)]);
+    // Those who may not, do not.
+    assert_eq!(duplicates_of(id_of(&personal), auditor.clone()).await, Vec::<i64>::new());
+    assert_eq!(duplicates_of(id_of(&public), auditor).await, Vec::<i64>::new());
+}
+
+/// Across provinces, a taken identifier is refused without revealing the record that holds it,
+/// and the attempt is audited.
+#[actix_web::test]
+async fn a_taken_identifier_in_another_province_reveals_nothing_of_the_record() {
+    let app = TestApp::new();
+    let (_, admin) = app.admin();
+    let hanoi = app.token_for(&app.user("hn.thue", Role::Province).province("01").insert());
+    let hue = app.token_for(&app.user("hue.thue", Role::Province).province("46").insert());
+    let taxed = json!({"legal_form": "enterprise", "identifier_type": "tax_code", "identifier_value": TAX_CODE});
+    let held = create(&app, &hanoi, with(establishment("Công ty Gốm Bát Tràng"), taxed.clone())).await;
+    held.assert_status(201);
+
+    let hue_commune = hue_commune(&app).await;
+    let probe = app
+        .post("/api/v1/beneficiaries")
+        .bearer(&hue)
+        .header("Accept-Language", "en")
+        .json(with(
+            with(establishment("Công ty Thăm dò"), taxed.clone()),
+            json!({"province_code": "46", "commune_code": hue_commune}),
+        ))
+        .send()
+        .await;
+    probe.assert_problem(409, "duplicate_identifier");
+    assert!(probe.body.get("existing_id").is_none(), "{}", probe.text);
+    let id = id_of(&held).to_string();
+    assert!(!probe.body["detail"].as_str().unwrap().contains(&id), "{}", probe.text);
+    assert!(!probe.text.contains("Gốm Bát Tràng"), "{}", probe.text);
+
+    // Within the province, the holder is named so the user can go to it.
+    let same_province = create(&app, &hanoi, with(establishment("Công ty Gốm khác"), taxed)).await;
+    same_province.assert_problem(409, "duplicate_identifier");
+    assert_eq!(same_province.body["existing_id"], id_of(&held));
+
+    let events = app
+        .get(&format!("/api/v1/audit-events?entity_type=beneficiary&entity_id={id}&action=duplicate_identifier_refused"))
+        .bearer(&admin)
+        .send()
+        .await;
+    events.assert_status(200);
+    let items = events.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", events.text);
+    assert_eq!(items[0]["after"]["attempted_province_code"], "46");
+}
+
+#[actix_web::test]
+async fn invisible_characters_neither_hide_a_name_nor_are_stored() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    let created = create(&app, &token, establishment("\u{feff}Gốm\u{200b}Bát Tràng\u{200d}")).await;
+    created.assert_status(201);
+    assert_eq!(created.body["name"], "Gốm Bát Tràng");
+    let found = app
+        .get("/api/v1/beneficiaries?q=gom%20bat%20trang")
+        .bearer(&token)
+        .send()
+        .await;
+    found.assert_status(200);
+    assert_eq!(found.body["items"][0]["id"], created.body["id"], "{}", found.text);
+    let typed_with_one = app
+        .get("/api/v1/beneficiaries?q=G%E1%BB%91m%E2%80%8BB%C3%A1t")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(typed_with_one.body["items"][0]["id"], created.body["id"], "{}", typed_with_one.text);
+}
+
+/// Two first writes of one year at once get the answers they would get one after the other: one
+/// creates, the other is told to send If-Match, never a bare duplicate error.
+#[actix_web::test]
+async fn concurrent_first_writes_of_a_year_answer_as_if_serial() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    let id = id_of(&create(&app, &token, establishment("HTX Dệt Vạn Phúc")).await);
+    let service = actix_web::test::init_service(khuyencong::build_app(app.state.clone())).await;
+    for year in [2021, 2022, 2023] {
+        let requests = (0..6).map(|i| {
+            let request = actix_web::test::TestRequest::put()
+                .uri(&format!("/api/v1/beneficiaries/{id}/annual-figures/{year}"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .set_json(json!({"revenue_vnd": 1_000_000_000 + i}))
+                .to_request();
+            actix_web::test::call_service(&service, request)
+        });
+        let statuses: Vec<u16> = futures_util::future::join_all(requests)
+            .await
+            .iter()
+            .map(|r| r.status().as_u16())
+            .collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{year}: {statuses:?}");
+        assert!(statuses.iter().all(|s| [201, 428].contains(s)), "{year}: {statuses:?}");
+    }
+}

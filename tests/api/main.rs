@@ -6,6 +6,7 @@ mod support;
 mod admin_units;
 mod audit;
 mod auth;
+mod bad_input;
 mod beneficiaries;
 mod binary;
 mod errors;
