@@ -411,12 +411,20 @@ async fn password_reset_role_change_and_sign_out_everywhere_refuse_earlier_token
         .await
         .assert_problem(403, "forbidden");
     let events = app
-        .get(&format!("/api/v1/audit-events?entity_type=user&entity_id={}&action=sessions_revoked", user.id))
+        .get(&format!(
+            "/api/v1/audit-events?entity_type=user&entity_id={}&action=sessions_revoked",
+            user.id
+        ))
         .bearer(&admin_token)
         .send()
         .await;
     events.assert_status(200);
-    assert_eq!(events.body["items"].as_array().unwrap().len(), 2, "{}", events.text);
+    assert_eq!(
+        events.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        events.text
+    );
 }
 
 #[actix_web::test]

@@ -31,14 +31,29 @@ async fn control_characters_are_refused_in_every_kind_of_input() {
     // Query parameters and paths, public and signed in, NUL and other C0/C1 controls.
     for (path, field) in [
         ("/api/v1/admin-units/communes?q=%00".to_owned(), "query.q"),
-        ("/api/v1/admin-units/communes?province_code=0%001".to_owned(), "query.province_code"),
-        ("/api/v1/admin-units/provinces?q=H%C3%A0%1BN%E1%BB%99i".to_owned(), "query.q"),
+        (
+            "/api/v1/admin-units/communes?province_code=0%001".to_owned(),
+            "query.province_code",
+        ),
+        (
+            "/api/v1/admin-units/provinces?q=H%C3%A0%1BN%E1%BB%99i".to_owned(),
+            "query.q",
+        ),
         ("/api/v1/admin-units/provinces/%00".to_owned(), "path"),
         ("/api/v1/admin-units/provinces/01%0A".to_owned(), "path"),
         ("/api/v1/beneficiaries?q=g%C3%B4m%C2%85".to_owned(), "query.q"),
-        ("/api/v1/beneficiaries?commune_code=%7F".to_owned(), "query.commune_code"),
-        ("/api/v1/audit-events?entity_id=1%00".to_owned(), "query.entity_id"),
-        ("/api/v1/users?province_code=%00".to_owned(), "query.province_code"),
+        (
+            "/api/v1/beneficiaries?commune_code=%7F".to_owned(),
+            "query.commune_code",
+        ),
+        (
+            "/api/v1/audit-events?entity_id=1%00".to_owned(),
+            "query.entity_id",
+        ),
+        (
+            "/api/v1/users?province_code=%00".to_owned(),
+            "query.province_code",
+        ),
         ("/api/v1/beneficiaries?%00=1".to_owned(), "query"),
     ] {
         let response = app.get(&path).bearer(&token).send().await;
@@ -93,7 +108,12 @@ async fn control_characters_are_refused_in_every_kind_of_input() {
 async fn timestamps_outside_four_digit_years_are_400() {
     let app = TestApp::new();
     let (_, token) = app.admin();
-    for bad in ["-262143-01-01T00:00:00Z", "+262142-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "2025-13-01T00:00:00Z"] {
+    for bad in [
+        "-262143-01-01T00:00:00Z",
+        "+262142-12-31T23:59:59Z",
+        "0000-01-01T00:00:00Z",
+        "2025-13-01T00:00:00Z",
+    ] {
         let response = app
             .get(&format!("/api/v1/audit-events?from={}", encoded(bad)))
             .bearer(&token)
@@ -102,7 +122,11 @@ async fn timestamps_outside_four_digit_years_are_400() {
         response.assert_problem(400, "invalid_query");
         assert_eq!(response.field_errors()[0].0, "query.from", "{bad}");
     }
-    for fine in ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2025-07-01T07:00:00+07:00"] {
+    for fine in [
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "2025-07-01T07:00:00+07:00",
+    ] {
         app.get(&format!("/api/v1/audit-events?to={}", encoded(fine)))
             .bearer(&token)
             .send()
@@ -171,7 +195,11 @@ fn query_targets() -> Vec<(String, String)> {
             targets.push((path.clone(), parameter["name"].as_str().unwrap().to_owned()));
         }
     }
-    assert!(targets.len() >= 30, "only {} query parameters found", targets.len());
+    assert!(
+        targets.len() >= 30,
+        "only {} query parameters found",
+        targets.len()
+    );
     targets
 }
 
@@ -198,7 +226,8 @@ where
 }
 
 fn acceptable(status: u16, content_type: &str) -> bool {
-    (200..300).contains(&status) || ((400..500).contains(&status) && content_type == "application/problem+json")
+    (200..300).contains(&status)
+        || ((400..500).contains(&status) && content_type == "application/problem+json")
 }
 
 /// Arbitrary strings (any Unicode, control characters included) in every query parameter of every
@@ -220,10 +249,36 @@ fn arbitrary_query_values_never_cause_a_server_error() {
     };
 
     let awkward = [
-        "", " ", "\0", "%", "%%", "_", "\\", "'", "\"", "' OR 1=1 --", "-1", "0", "1e309", "NaN",
-        "99999999999999999999999", "-9223372036854775809", "true", "null", "[]", "{}", "\u{85}",
-        "\u{200b}", "\u{feff}", "🎉", "Đ", "-262143-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
-        "pre2025", "current", "01",
+        "",
+        " ",
+        "\0",
+        "%",
+        "%%",
+        "_",
+        "\\",
+        "'",
+        "\"",
+        "' OR 1=1 --",
+        "-1",
+        "0",
+        "1e309",
+        "NaN",
+        "99999999999999999999999",
+        "-9223372036854775809",
+        "true",
+        "null",
+        "[]",
+        "{}",
+        "\u{85}",
+        "\u{200b}",
+        "\u{feff}",
+        "🎉",
+        "Đ",
+        "-262143-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "pre2025",
+        "current",
+        "01",
     ];
     let long = "ă".repeat(8_000);
     for (path, name) in &targets {

@@ -971,14 +971,20 @@ async fn duplicate_detection_does_not_disclose_personal_phones() {
     let personal = create(
         &app,
         &token,
-        with(establishment("Cơ sở Gốm Chu Đậu"), json!({"representative_phone": "0987 654 321"})),
+        with(
+            establishment("Cơ sở Gốm Chu Đậu"),
+            json!({"representative_phone": "0987 654 321"}),
+        ),
     )
     .await;
     personal.assert_status(201);
     let public = create(
         &app,
         &token,
-        with(establishment("Xưởng Sơn mài Hạ Thái"), json!({"phone": "+84 987654321"})),
+        with(
+            establishment("Xưởng Sơn mài Hạ Thái"),
+            json!({"phone": "+84 987654321"}),
+        ),
     )
     .await;
     public.assert_status(201);
@@ -1000,10 +1006,19 @@ async fn duplicate_detection_does_not_disclose_personal_phones() {
         }
     };
     // Those who may read personal data see the match, from either side.
-    assert_eq!(duplicates_of(id_of(&personal), token.clone()).await, vec![id_of(&public)]);
-    assert_eq!(duplicates_of(id_of(&public), token.clone()).await, vec![id_of(&personal)]);
+    assert_eq!(
+        duplicates_of(id_of(&personal), token.clone()).await,
+        vec![id_of(&public)]
+    );
+    assert_eq!(
+        duplicates_of(id_of(&public), token.clone()).await,
+        vec![id_of(&personal)]
+    );
     // Those who may not, do not.
-    assert_eq!(duplicates_of(id_of(&personal), auditor.clone()).await, Vec::<i64>::new());
+    assert_eq!(
+        duplicates_of(id_of(&personal), auditor.clone()).await,
+        Vec::<i64>::new()
+    );
     assert_eq!(duplicates_of(id_of(&public), auditor).await, Vec::<i64>::new());
 }
 
@@ -1015,8 +1030,14 @@ async fn a_taken_identifier_in_another_province_reveals_nothing_of_the_record() 
     let (_, admin) = app.admin();
     let hanoi = app.token_for(&app.user("hn.thue", Role::Province).province("01").insert());
     let hue = app.token_for(&app.user("hue.thue", Role::Province).province("46").insert());
-    let taxed = json!({"legal_form": "enterprise", "identifier_type": "tax_code", "identifier_value": TAX_CODE});
-    let held = create(&app, &hanoi, with(establishment("Công ty Gốm Bát Tràng"), taxed.clone())).await;
+    let taxed =
+        json!({"legal_form": "enterprise", "identifier_type": "tax_code", "identifier_value": TAX_CODE});
+    let held = create(
+        &app,
+        &hanoi,
+        with(establishment("Công ty Gốm Bát Tràng"), taxed.clone()),
+    )
+    .await;
     held.assert_status(201);
 
     let hue_commune = hue_commune(&app).await;
@@ -1033,7 +1054,11 @@ async fn a_taken_identifier_in_another_province_reveals_nothing_of_the_record() 
     probe.assert_problem(409, "duplicate_identifier");
     assert!(probe.body.get("existing_id").is_none(), "{}", probe.text);
     let id = id_of(&held).to_string();
-    assert!(!probe.body["detail"].as_str().unwrap().contains(&id), "{}", probe.text);
+    assert!(
+        !probe.body["detail"].as_str().unwrap().contains(&id),
+        "{}",
+        probe.text
+    );
     assert!(!probe.text.contains("Gốm Bát Tràng"), "{}", probe.text);
 
     // Within the province, the holder is named so the user can go to it.
@@ -1042,7 +1067,9 @@ async fn a_taken_identifier_in_another_province_reveals_nothing_of_the_record() 
     assert_eq!(same_province.body["existing_id"], id_of(&held));
 
     let events = app
-        .get(&format!("/api/v1/audit-events?entity_type=beneficiary&entity_id={id}&action=duplicate_identifier_refused"))
+        .get(&format!(
+            "/api/v1/audit-events?entity_type=beneficiary&entity_id={id}&action=duplicate_identifier_refused"
+        ))
         .bearer(&admin)
         .send()
         .await;
@@ -1056,7 +1083,12 @@ async fn a_taken_identifier_in_another_province_reveals_nothing_of_the_record() 
 async fn invisible_characters_neither_hide_a_name_nor_are_stored() {
     let app = TestApp::new();
     let token = ministry(&app);
-    let created = create(&app, &token, establishment("\u{feff}Gốm\u{200b}Bát Tràng\u{200d}")).await;
+    let created = create(
+        &app,
+        &token,
+        establishment("\u{feff}Gốm\u{200b}Bát Tràng\u{200d}"),
+    )
+    .await;
     created.assert_status(201);
     assert_eq!(created.body["name"], "Gốm Bát Tràng");
     let found = app
@@ -1071,7 +1103,11 @@ async fn invisible_characters_neither_hide_a_name_nor_are_stored() {
         .bearer(&token)
         .send()
         .await;
-    assert_eq!(typed_with_one.body["items"][0]["id"], created.body["id"], "{}", typed_with_one.text);
+    assert_eq!(
+        typed_with_one.body["items"][0]["id"], created.body["id"],
+        "{}",
+        typed_with_one.text
+    );
 }
 
 /// Two first writes of one year at once get the answers they would get one after the other: one
@@ -1096,7 +1132,14 @@ async fn concurrent_first_writes_of_a_year_answer_as_if_serial() {
             .iter()
             .map(|r| r.status().as_u16())
             .collect();
-        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{year}: {statuses:?}");
-        assert!(statuses.iter().all(|s| [201, 428].contains(s)), "{year}: {statuses:?}");
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            1,
+            "{year}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [201, 428].contains(s)),
+            "{year}: {statuses:?}"
+        );
     }
 }
