@@ -196,7 +196,7 @@ fn provinces_of_era(conn: &mut crate::db::DbConn, era: Era) -> Result<Vec<(Provi
     tag = "admin-units",
     params(ProvinceListQuery),
     responses(
-        (status = 200, body = Page<Province>),
+        (status = 200, body = Page<Province>, description = "One page of provinces"),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),
@@ -238,7 +238,7 @@ pub async fn list_provinces(
     tag = "admin-units",
     params(("code" = String, Path, description = "Two-digit province code"), EraQuery),
     responses(
-        (status = 200, body = ProvinceDetail),
+        (status = 200, body = ProvinceDetail, description = "The province with its successor or predecessors"),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 503, response = Unavailable),
@@ -309,7 +309,7 @@ fn unit_filter(query: &UnitListQuery) -> UnitFilter {
     tag = "admin-units",
     params(UnitListQuery),
     responses(
-        (status = 200, body = Page<Commune>),
+        (status = 200, body = Page<Commune>, description = "One page of communes"),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),
@@ -360,7 +360,7 @@ pub async fn list_communes(
     tag = "admin-units",
     params(UnitListQuery),
     responses(
-        (status = 200, body = Page<District>),
+        (status = 200, body = Page<District>, description = "One page of districts"),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),

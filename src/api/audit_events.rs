@@ -84,7 +84,7 @@ pub struct AuditListQuery {
     params(AuditListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<AuditEventView>),
+        (status = 200, body = Page<AuditEventView>, description = "One page of events, newest first"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

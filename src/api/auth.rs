@@ -134,7 +134,7 @@ fn session_event(user: &users::User, action: &'static str, family_id: &str) -> C
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, description = "Signed in: an access token and a refresh token"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 413, response = PayloadTooLarge),
@@ -216,7 +216,7 @@ enum RefreshOutcome {
     tag = "auth",
     request_body = RefreshRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, description = "A new access token and the next refresh token"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 413, response = PayloadTooLarge),
@@ -313,7 +313,7 @@ pub async fn logout(
     tag = "auth",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserView, headers(("ETag" = String, description = "Version of the record"))),
+        (status = 200, body = UserView, description = "The signed-in user", headers(("ETag" = String, description = "Version of the record"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),

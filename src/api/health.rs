@@ -16,7 +16,7 @@ pub struct Status {
 /// Liveness: the process serves HTTP.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, body = Status), (status = 400, response = crate::openapi::BadRequest)),
+    responses((status = 200, body = Status, description = "The process serves HTTP"), (status = 400, response = crate::openapi::BadRequest)),
 )]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
@@ -27,7 +27,7 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(
     tag = "operations",
     responses(
-        (status = 200, body = Status),
+        (status = 200, body = Status, description = "The database answers"),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 503, response = crate::openapi::Unavailable),
     ),

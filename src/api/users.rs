@@ -79,7 +79,7 @@ pub struct UpdateUserRequest {
     params(UserListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<UserView>),
+        (status = 200, body = Page<UserView>, description = "One page of accounts"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -136,7 +136,7 @@ pub async fn list_users(
     request_body = CreateUserRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = UserView, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, body = UserView, description = "The account was created", headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -191,7 +191,7 @@ fn visible_user(principal: &Principal, user: &users::User) -> Result<(), ApiErro
     params(("id" = i64, Path, description = "User id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserView, headers(("ETag" = String))),
+        (status = 200, body = UserView, description = "The account", headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -227,7 +227,7 @@ pub async fn get_user(
     request_body = UpdateUserRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserView, headers(("ETag" = String))),
+        (status = 200, body = UserView, description = "The account as changed", headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

@@ -49,19 +49,38 @@ pub trait Labeled: Sized + Copy + 'static {
 }
 
 /// Declares an enumeration with its codes and labels, its serde and OpenAPI forms, and its
-/// [`Labeled`] implementation, so that code and label can never be declared apart.
+/// [`Labeled`] implementation, so that code and label can never be declared apart. The OpenAPI
+/// schema is written here rather than derived: the derive cannot see the `serde(rename)` this macro
+/// generates and would document the Rust variant names instead of the codes on the wire.
 #[macro_export]
 macro_rules! labeled_enum {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub enum $name:ident as $list_name:literal {
             $( $(#[$vmeta:meta])* $variant:ident = $code:literal : $vi:literal / $en:literal ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::domain::labels::enum_schema(
+                    &[$($doc),*],
+                    <Self as $crate::domain::labels::Labeled>::ALL
+                        .iter()
+                        .map(|v| (v.as_str(), $crate::domain::labels::Labeled::labels(*v))),
+                )
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
         }
 
         impl $crate::domain::labels::Labeled for $name {
@@ -99,6 +118,27 @@ macro_rules! labeled_enum {
             }
         }
     };
+}
+
+/// The OpenAPI schema of a labeled enumeration: a string limited to its codes, described by the
+/// type's documentation and each code's labels.
+pub fn enum_schema<'a>(
+    doc: &[&str],
+    values: impl Iterator<Item = (&'a str, (&'a str, &'a str))>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let mut codes = Vec::new();
+    let mut description = doc.iter().map(|line| line.trim()).collect::<Vec<_>>().join(" ");
+    description.push('\n');
+    for (code, (vi, en)) in values {
+        description.push_str(&format!("\n- `{code}`: {vi} / {en}"));
+        codes.push(code.to_owned());
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .description(Some(description))
+        .into()
 }
 
 /// A code that names no value of the enumeration (for example a corrupt database row).

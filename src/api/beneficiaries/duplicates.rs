@@ -101,7 +101,7 @@ pub fn candidates_for(
     params(("id" = i64, Path, description = "Establishment id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<DuplicateCandidate>),
+        (status = 200, body = Page<DuplicateCandidate>, description = "Probable duplicates among the records the caller sees (one page)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),

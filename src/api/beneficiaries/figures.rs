@@ -98,7 +98,7 @@ impl AnnualFiguresRequest {
     params(("id" = i64, Path, description = "Establishment id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<AnnualFiguresView>),
+        (status = 200, body = Page<AnnualFiguresView>, description = "The yearly figures, oldest year first (one page)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),

@@ -309,7 +309,7 @@ fn ensure_identifier_free(
     params(BeneficiaryListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Beneficiary>),
+        (status = 200, body = Page<Beneficiary>, description = "One page of establishments"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -366,7 +366,7 @@ pub async fn list_beneficiaries(
     request_body = CreateBeneficiaryRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = BeneficiaryCreated, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, body = BeneficiaryCreated, description = "The establishment was recorded", headers(("ETag" = String), ("Location" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -462,7 +462,7 @@ pub async fn create_beneficiary(
     params(("id" = i64, Path, description = "Establishment id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Beneficiary, headers(("ETag" = String))),
+        (status = 200, body = Beneficiary, description = "The establishment", headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -497,7 +497,7 @@ pub async fn get_beneficiary(
     request_body = UpdateBeneficiaryRequest,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Beneficiary, headers(("ETag" = String))),
+        (status = 200, body = Beneficiary, description = "The establishment as changed", headers(("ETag" = String))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
