@@ -50,15 +50,14 @@ fn routes() -> (
 }
 
 /// The OpenAPI document the code describes (`khuyencong openapi`, `GET /api/openapi.json`).
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    routes().1
+pub fn openapi_document() -> serde_json::Value {
+    openapi::finish(routes().1)
 }
 
 /// The document as committed in `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = openapi_document()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes");
+    let mut json =
+        serde_json::to_string_pretty(&openapi_document()).expect("the OpenAPI document serializes");
     json.push('\n');
     json
 }
@@ -83,6 +82,7 @@ pub fn build_app(
 > {
     let (app, document) = routes();
     let route_table = RouteTable::from_openapi(&document);
+    let document = openapi::finish(document);
     app.app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(route_table))
         .app_data(BodyLimits {
@@ -90,7 +90,7 @@ pub fn build_app(
             read_timeout: state.config.body_read_timeout,
         })
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", document))
+        .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/api/openapi.json", document))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(api::fallback::unmatched))
         .wrap(from_fn(api::fallback::reject_undeclared_query))

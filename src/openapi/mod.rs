@@ -2,51 +2,129 @@
 //! router (see [`crate::api::configure`]); this module adds the document's frame: info, tags, the
 //! bearer scheme and the problem+json error responses every operation refers to.
 
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 
-/// Declares a reusable error response (`#/components/responses/<Name>`) with the problem body.
+pub mod limits;
+
+/// The document as served and committed: the registrations' paths with the limits every schema
+/// states (see [`limits`]).
+pub fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut value = serde_json::to_value(&document).expect("the OpenAPI document serializes");
+    // Relative, so that the document is right on whichever host serves it; the registry has one
+    // public deployment per environment, and this document describes each of them alike.
+    value["servers"] = serde_json::json!([{
+        "url": "/",
+        "description": "The registry deployment serving this document (production, staging or a local server)",
+        "x-internal": false,
+    }]);
+    describe_cors_header(&mut value);
+    limits::apply(&mut value);
+    value
+}
+
+/// Every response may carry `Access-Control-Allow-Origin`: it does when the request came from an
+/// origin listed in `CORS_ALLOWED_ORIGINS`.
+fn describe_cors_header(document: &mut serde_json::Value) {
+    let header = serde_json::json!({
+        "description": "The request's origin, when it is listed in `CORS_ALLOWED_ORIGINS`; absent otherwise.",
+        "schema": {"type": "string", "maxLength": 2048},
+    });
+    let mut responses: Vec<&mut serde_json::Value> = Vec::new();
+    if let Some(paths) = document
+        .get_mut("paths")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for item in paths.values_mut().filter_map(serde_json::Value::as_object_mut) {
+            for operation in item.values_mut() {
+                if let Some(map) = operation
+                    .get_mut("responses")
+                    .and_then(serde_json::Value::as_object_mut)
+                {
+                    responses.extend(map.values_mut());
+                }
+            }
+        }
+    }
+    for response in responses {
+        if let Some(response) = response.as_object_mut().filter(|r| !r.contains_key("$ref")) {
+            let headers = response.entry("headers").or_insert_with(|| serde_json::json!({}));
+            headers["Access-Control-Allow-Origin"] = header.clone();
+        }
+    }
+    if let Some(map) = document
+        .pointer_mut("/components/responses")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for response in map.values_mut() {
+            let headers = response
+                .as_object_mut()
+                .map(|r| r.entry("headers").or_insert_with(|| serde_json::json!({})));
+            if let Some(headers) = headers {
+                headers["Access-Control-Allow-Origin"] = header.clone();
+            }
+        }
+    }
+}
+
+/// Declares a reusable error response (`#/components/responses/<Name>`) with the problem body;
+/// `retry_after` ones also carry the `Retry-After` header.
 macro_rules! problem_responses {
-    ($($name:ident => $description:literal,)+) => {
+    ($($name:ident => $description:literal $(, $retry_after:ident)?;)+) => {
         $(
             #[doc = $description]
             pub struct $name;
 
             impl<'s> utoipa::ToResponse<'s> for $name {
                 fn response() -> (&'s str, RefOr<Response>) {
-                    (stringify!($name), problem_response($description).into())
+                    let retry_after = false $(|| stringify!($retry_after) == "retry_after")?;
+                    (stringify!($name), problem_response($description, retry_after).into())
                 }
             }
         )+
     };
 }
 
-fn problem_response(description: &str) -> Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            PROBLEM_CONTENT_TYPE,
-            Content::new(Some(Ref::from_schema_name("Problem"))),
-        )
-        .build()
+fn problem_response(description: &str, retry_after: bool) -> Response {
+    let mut response = ResponseBuilder::new().description(description).content(
+        PROBLEM_CONTENT_TYPE,
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    );
+    if retry_after {
+        let seconds = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+            .minimum(Some(1))
+            .maximum(Some(86_400));
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(seconds))
+                .description(Some("Seconds to wait before retrying (RFC 9110 §10.2.3)."))
+                .build(),
+        );
+    }
+    response.build()
 }
 
 problem_responses! {
-    BadRequest => "Malformed request: invalid JSON, wrong field types, unknown fields or query parameters, bad cursor.",
-    Unauthorized => "Missing, invalid or expired credentials.",
-    Forbidden => "The caller's role may not perform this action.",
-    NotFound => "No such resource, or not visible to the caller.",
-    Conflict => "The request conflicts with an existing record (for example a duplicate).",
-    PreconditionFailed => "`If-Match` names an old version; reload the record and retry.",
-    PayloadTooLarge => "The body exceeds the configured size limit.",
-    UnsupportedMediaType => "The body is not `application/json`.",
-    Unprocessable => "The values break a business rule; `errors` lists the fields.",
-    PreconditionRequired => "`If-Match` is required for this update.",
-    TooManyRequests => "Rate limited; retry after the `Retry-After` seconds.",
-    Unavailable => "The database is unreachable; retry later.",
+    BadRequest => "Malformed request: invalid JSON, wrong field types, unknown fields or query parameters, control characters, bad cursor.";
+    Unauthorized => "Missing, invalid, expired or revoked credentials.";
+    Forbidden => "The caller's role may not perform this action.";
+    NotFound => "No such resource, or not visible to the caller.";
+    Conflict => "The request conflicts with an existing record (for example a duplicate).";
+    PreconditionFailed => "`If-Match` names an old version; reload the record and retry.";
+    PayloadTooLarge => "The body exceeds the configured size limit.";
+    UnsupportedMediaType => "The body is not `application/json`.";
+    Unprocessable => "The values break a business rule; `errors` lists the fields.";
+    PreconditionRequired => "`If-Match` is required for this update.";
+    TooManyRequests => "Rate limited; retry after the `Retry-After` seconds.", retry_after;
+    Unavailable => "The database is unreachable or did not answer in time; retry after the `Retry-After` seconds.", retry_after;
 }
 
 #[derive(OpenApi)]
@@ -58,7 +136,12 @@ problem_responses! {
             rural industrial products. Errors are RFC 9457 problem+json; messages follow \
             `Accept-Language` (`vi` default, `en`). Lists use cursor pagination.",
         license(name = "MIT", identifier = "MIT"),
+        contact(
+            name = "Bộ Công Thương — Cục Công Thương địa phương (chương trình khuyến công quốc gia)",
+            url = "https://khuyencong.gov.vn",
+        ),
     ),
+
     modifiers(&BearerScheme),
     tags(
         (name = "operations", description = "Liveness and readiness"),
@@ -87,7 +170,15 @@ impl Modify for BearerScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.bearer_format = Some("JWT".to_owned());
-        http.description = Some("Access token from `POST /api/v1/auth/login`.".to_owned());
+        http.description = Some(
+            "Access token from `POST /api/v1/auth/login`: a JWT signed with HS256, handled as RFC8725 \
+             (JSON Web Token Best Current Practices) recommends. The algorithm is pinned (tokens naming \
+             any other, `none` included, are refused); `exp`, `nbf`, `iss`, `aud` and `sub` are required \
+             and checked; tokens live 15 minutes by default. The account behind `sub` is read on every \
+             request, and a token is refused once its session is signed out or the account's sessions are \
+             revoked (password reset, role change, sign out everywhere)."
+                .to_owned(),
+        );
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
     }
 }
