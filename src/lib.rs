@@ -81,8 +81,8 @@ pub fn build_app(
     >,
 > {
     let (app, document) = routes();
-    let route_table = RouteTable::from_openapi(&document);
     let document = openapi::finish(document);
+    let route_table = RouteTable::from_document(&document);
     app.app_data(web::Data::new(state.clone()))
         .app_data(web::Data::new(route_table))
         .app_data(BodyLimits {

@@ -104,9 +104,13 @@ pub struct ProvinceListQuery {
     pub era: Option<Era>,
     pub region: Option<Region>,
     /// Case- and accent-insensitive search in the name.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
     pub include_total: Option<bool>,
 }
@@ -124,11 +128,16 @@ pub struct EraQuery {
 #[into_params(parameter_in = Query)]
 pub struct UnitListQuery {
     /// Province code: current for communes, pre-2025 for districts.
+    #[param(pattern = r"^[0-9]{2}$")]
     pub province_code: Option<String>,
     /// Case- and accent-insensitive search in the name (`ba dinh` finds "Ba Đình").
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
     pub include_total: Option<bool>,
 }
@@ -236,7 +245,7 @@ pub async fn list_provinces(
 /// Get one province; a pre-2025 province names its successor, a current one its predecessors.
 #[utoipa::path(
     tag = "admin-units",
-    params(("code" = String, Path, description = "Two-digit province code"), EraQuery),
+    params(("code" = String, Path, description = "Two-digit province code", pattern = r"^[0-9]{2}$"), EraQuery),
     responses(
         (status = 200, body = ProvinceDetail, description = "The province with its successor or predecessors"),
         (status = 400, response = BadRequest),

@@ -60,11 +60,15 @@ impl From<AuditEvent> for AuditEventView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AuditListQuery {
+    #[param(pattern = r"^[a-z_]{1,64}$")]
     pub entity_type: Option<String>,
+    #[param(pattern = r"^[A-Za-z0-9_./:-]{1,128}$")]
     pub entity_id: Option<String>,
     /// Id of the acting user.
     pub actor_id: Option<i64>,
+    #[param(pattern = r"^[a-z_]{1,64}$")]
     pub action: Option<String>,
+    #[param(pattern = r"^[0-9]{2}$")]
     pub province_code: Option<String>,
     /// Events at or after this time (RFC 3339).
     #[serde(default, deserialize_with = "timestamp_param")]
@@ -73,7 +77,10 @@ pub struct AuditListQuery {
     #[serde(default, deserialize_with = "timestamp_param")]
     pub to: Option<DateTime<Utc>>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
     pub include_total: Option<bool>,
 }

@@ -24,15 +24,16 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "tinh01.canbo")]
+    #[schema(example = "tinh01.canbo", max_length = 64)]
     pub username: String,
-    #[schema(format = Password)]
+    #[schema(format = Password, max_length = 256)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,128}$")]
     pub refresh_token: String,
 }
 

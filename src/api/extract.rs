@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::text::first_forbidden_control;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
+use crate::openapi::limits::TEXT_MAX_CHARS;
 
 /// Limits on request bodies, installed as app data.
 #[derive(Debug, Clone, Copy)]
@@ -160,12 +161,30 @@ pub fn reject_control_characters(value: &serde_json::Value, path: &mut String) -
     }
 }
 
-/// 400 naming `field` when `text` holds a forbidden control character.
+/// 400 naming `field` when `text` holds a forbidden control character or is longer than any text
+/// the registry takes.
 pub fn check_text(text: &str, allow_line_breaks: bool, field: &str) -> Result<(), ApiError> {
-    match first_forbidden_control(text, allow_line_breaks) {
-        None => Ok(()),
-        Some(c) => Err(control_character(field, c)),
+    if let Some(c) = first_forbidden_control(text, allow_line_breaks) {
+        return Err(control_character(field, c));
     }
+    if text.len() > TEXT_MAX_CHARS && text.chars().count() > TEXT_MAX_CHARS {
+        return Err(ApiError::bad_request(
+            "text_too_long",
+            Text::new(
+                "Yêu cầu chứa chuỗi quá dài.",
+                "The request contains a string that is too long.",
+            ),
+        )
+        .with_errors(vec![FieldError::new(
+            field,
+            "too_long",
+            Text::new(
+                format!("Tối đa {TEXT_MAX_CHARS} ký tự."),
+                format!("At most {TEXT_MAX_CHARS} characters."),
+            ),
+        )]));
+    }
+    Ok(())
 }
 
 pub fn control_character(field: &str, c: char) -> ApiError {
@@ -293,13 +312,21 @@ where
     let Some(text) = Option::<String>::deserialize(deserializer)? else {
         return Ok(None);
     };
+    // Year 0000 is valid RFC 3339 but not a year the databases store; as a bound of a filter it
+    // means the same as the first instant they do.
+    let earliest = DateTime::<Utc>::from_naive_utc_and_offset(
+        chrono::NaiveDate::from_ymd_opt(1, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default(),
+        Utc,
+    );
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
-        .filter(|t| (1..=9999).contains(&t.year()))
-        .map(|t| Some(t.with_timezone(&Utc)))
+        .filter(|t| (0..=9999).contains(&t.year()))
+        .map(|t| Some(t.with_timezone(&Utc).max(earliest)))
         .ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "`{text}` is not an RFC 3339 timestamp between years 0001 and 9999, e.g. 2025-07-01T00:00:00Z"
+                "`{text}` is not an RFC 3339 timestamp (four-digit year), e.g. 2025-07-01T00:00:00Z"
             ))
         })
 }
@@ -316,10 +343,14 @@ impl FromRequest for IfMatch {
         let Some(value) = req.headers().get(header::IF_MATCH) else {
             return ready(Err(ApiError::precondition_required()));
         };
+        // An entity tag is quoted (RFC 9110 §8.8.3): `"3"`, or weak `W/"3"`.
         let version = value
             .to_str()
             .ok()
-            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .map(|v| v.trim())
+            .map(|v| v.strip_prefix("W/").unwrap_or(v))
+            .and_then(|v| v.strip_prefix('"')?.strip_suffix('"'))
+            .filter(|v| (1..=18).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()))
             .and_then(|v| v.parse::<i64>().ok());
         ready(version.map(IfMatch).ok_or_else(|| {
             ApiError::bad_request(

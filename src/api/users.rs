@@ -25,10 +25,14 @@ use crate::state::AppState;
 pub struct UserListQuery {
     pub role: Option<Role>,
     /// Current province code.
+    #[param(pattern = r"^[0-9]{2}$")]
     pub province_code: Option<String>,
     pub active: Option<bool>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
     pub include_total: Option<bool>,
 }
@@ -38,17 +42,19 @@ pub struct UserListQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     /// 3–64 characters: unaccented letters, digits, `.`, `_`, `-` (stored lowercase).
-    #[schema(example = "tinh01.canbo")]
+    #[schema(example = "tinh01.canbo", pattern = r"^[A-Za-z0-9._-]{3,64}$")]
     pub username: String,
-    #[schema(example = "Nguyễn Thị Lan")]
+    #[schema(example = "Nguyễn Thị Lan", min_length = 1, max_length = 200)]
     pub display_name: String,
-    /// At least 10 characters and hard to guess (zxcvbn score ≥ 3).
-    #[schema(format = Password)]
+    /// At least 10 characters and hard to guess (zxcvbn score ≥ 3); at most 256 bytes.
+    #[schema(format = Password, min_length = 10, max_length = 256)]
     pub password: String,
     pub role: Role,
     /// Required for `province` users (current code); derived from the commune for `commune` users.
+    #[schema(pattern = r"^[0-9]{2}$")]
     pub province_code: Option<String>,
     /// Required for `commune` users (current code).
+    #[schema(pattern = r"^[0-9]{5}$")]
     pub commune_code: Option<String>,
 }
 
@@ -56,20 +62,21 @@ pub struct CreateUserRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    #[schema(min_length = 1, max_length = 200)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
     /// `null` clears it (for a role without a province).
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{2}$")]
     pub province_code: Option<Option<String>>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{5}$")]
     pub commune_code: Option<Option<String>>,
     /// `false` deactivates the account and ends its sessions.
     pub active: Option<bool>,
     /// A new password (reset); ends the user's sessions.
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 10, max_length = 256)]
     pub password: Option<String>,
 }
 
@@ -222,7 +229,7 @@ pub async fn get_user(
     tag = "users",
     params(
         ("id" = i64, Path, description = "User id"),
-        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\""),
+        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\"", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
     ),
     request_body = UpdateUserRequest,
     security(("bearer" = [])),

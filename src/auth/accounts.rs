@@ -79,8 +79,9 @@ pub struct AccountChanges {
 }
 
 /// Usernames are lowercase ASCII so that one person cannot hold `Lan` and `lan`.
+/// Spaces are refused rather than trimmed, so that the name an admin typed is the name stored.
 pub fn normalize_username(username: &str) -> String {
-    username.trim().to_lowercase()
+    username.to_lowercase()
 }
 
 fn check_username(username: &str, errors: &mut Vec<FieldError>) {

@@ -11,6 +11,9 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 
 pub mod limits;
+mod routes;
+
+pub use routes::{ParameterProblem, RouteTable};
 
 /// The document as served and committed: the registrations' paths with the limits every schema
 /// states (see [`limits`]).
@@ -180,88 +183,5 @@ impl Modify for BearerScheme {
                 .to_owned(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
-    }
-}
-
-/// The paths, methods and query parameters the API serves, read from the document, so that a
-/// request to a known path with an unserved method gets 405 with `Allow`, and a query parameter no
-/// operation declares gets 400 — on every route, whether or not its handler reads the query.
-#[derive(Debug, Clone, Default)]
-pub struct RouteTable {
-    routes: Vec<Route>,
-}
-
-#[derive(Debug, Clone)]
-struct Route {
-    segments: Vec<String>,
-    /// Each served method with the names of its declared query parameters.
-    operations: Vec<(&'static str, Vec<String>)>,
-}
-
-impl RouteTable {
-    pub fn from_openapi(document: &utoipa::openapi::OpenApi) -> RouteTable {
-        use utoipa::openapi::path::{Operation, ParameterIn};
-        let query_names = |operation: &Operation| -> Vec<String> {
-            operation
-                .parameters
-                .iter()
-                .flatten()
-                .filter_map(|p| match p {
-                    utoipa::openapi::RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => {
-                        Some(p.name.clone())
-                    }
-                    _ => None,
-                })
-                .collect()
-        };
-        let routes = document
-            .paths
-            .paths
-            .iter()
-            .map(|(path, item)| Route {
-                segments: path.split('/').map(str::to_owned).collect(),
-                operations: [
-                    ("GET", &item.get),
-                    ("POST", &item.post),
-                    ("PUT", &item.put),
-                    ("PATCH", &item.patch),
-                    ("DELETE", &item.delete),
-                ]
-                .into_iter()
-                .filter_map(|(method, operation)| operation.as_ref().map(|op| (method, query_names(op))))
-                .collect(),
-            })
-            .collect();
-        RouteTable { routes }
-    }
-
-    fn matching<'a>(&'a self, path: &str) -> impl Iterator<Item = &'a Route> + 'a {
-        let parts: Vec<String> = path.split('/').map(str::to_owned).collect();
-        self.routes.iter().filter(move |route| {
-            route.segments.len() == parts.len()
-                && route.segments.iter().zip(&parts).all(|(template, part)| {
-                    template == part || (template.starts_with('{') && !part.is_empty())
-                })
-        })
-    }
-
-    /// The methods served at `path`, or `None` when no route matches it.
-    pub fn methods_for(&self, path: &str) -> Option<Vec<String>> {
-        let mut methods: Vec<String> = self
-            .matching(path)
-            .flat_map(|route| route.operations.iter().map(|(m, _)| (*m).to_owned()))
-            .collect();
-        methods.sort();
-        methods.dedup();
-        (!methods.is_empty()).then_some(methods)
-    }
-
-    /// The query parameters the operation at `method path` declares, or `None` for a request no
-    /// documented operation serves (left to the router).
-    pub fn query_parameters(&self, method: &str, path: &str) -> Option<&[String]> {
-        self.matching(path)
-            .flat_map(|route| route.operations.iter())
-            .find(|(m, _)| *m == method)
-            .map(|(_, names)| names.as_slice())
     }
 }

@@ -883,7 +883,7 @@ async fn patch_needs_if_match_and_every_mutation_is_audited() {
     );
     app.request(
         actix_web::http::Method::PUT,
-        &format!("{path}/annual-figures/2999"),
+        &format!("{path}/annual-figures/2099"),
     )
     .bearer(&token)
     .json(json!({"employees": 1}))

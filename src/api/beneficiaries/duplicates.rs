@@ -160,7 +160,7 @@ fn save(
     tag = "beneficiaries",
     params(
         ("id" = i64, Path, description = "The surviving establishment"),
-        ("If-Match" = String, Header, description = "ETag of the surviving establishment"),
+        ("If-Match" = String, Header, description = "ETag of the surviving establishment", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
     ),
     request_body = MergeRequest,
     security(("bearer" = [])),
@@ -269,7 +269,7 @@ pub async fn merge_beneficiary(
     tag = "beneficiaries",
     params(
         ("id" = i64, Path, description = "The merged establishment"),
-        ("If-Match" = String, Header, description = "ETag of the merged establishment"),
+        ("If-Match" = String, Header, description = "ETag of the merged establishment", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
     ),
     security(("bearer" = [])),
     responses(

@@ -58,12 +58,16 @@ impl From<&AnnualFigures> for AnnualFiguresView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnualFiguresRequest {
-    #[schema(example = 2_500_000_000i64)]
+    /// Revenue of the year, đồng.
+    #[schema(example = 2_500_000_000i64, minimum = 0, maximum = 100_000_000_000_000i64)]
     pub revenue_vnd: Option<i64>,
+    #[schema(minimum = 0, maximum = 100_000)]
     pub employees: Option<i64>,
-    /// Average monthly income per worker.
-    #[schema(example = 6_500_000i64)]
+    /// Average monthly income per worker, đồng.
+    #[schema(example = 6_500_000i64, minimum = 0, maximum = 1_000_000_000)]
     pub average_income_vnd: Option<i64>,
+    /// Total assets at the end of the year, đồng.
+    #[schema(minimum = 0, maximum = 100_000_000_000_000i64)]
     pub total_assets_vnd: Option<i64>,
 }
 
@@ -135,8 +139,8 @@ pub async fn list_annual_figures(
     tag = "beneficiaries",
     params(
         ("id" = i64, Path, description = "Establishment id"),
-        ("year" = i64, Path, description = "Calendar year, 1900 to the current year"),
-        ("If-Match" = Option<String>, Header, description = "Required when the year already has figures: their ETag"),
+        ("year" = i64, Path, description = "Calendar year, 1900 to the current year (a later year is a 422)", minimum = 1900, maximum = 2100),
+        ("If-Match" = Option<String>, Header, description = "Required when the year already has figures: their ETag", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
     ),
     request_body = AnnualFiguresRequest,
     security(("bearer" = [])),

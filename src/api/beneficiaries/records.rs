@@ -37,10 +37,12 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct BeneficiaryListQuery {
     /// Province code: current (default), or the code recorded before the reform with `era=pre2025`.
+    #[param(pattern = r"^[0-9]{2}$")]
     pub province_code: Option<String>,
     /// Which province code `province_code` means.
     pub era: Option<Era>,
     /// Current commune code.
+    #[param(pattern = r"^[0-9]{5}$")]
     pub commune_code: Option<String>,
     pub legal_form: Option<LegalForm>,
     pub status: Option<BeneficiaryStatus>,
@@ -50,9 +52,13 @@ pub struct BeneficiaryListQuery {
     pub disadvantaged_area: Option<bool>,
     /// Case- and accent-insensitive search over name, identifier and representative
     /// (`hop tac xa` finds "Hợp tác xã ...").
+    #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
     pub cursor: Option<String>,
     pub include_total: Option<bool>,
 }
@@ -61,33 +67,39 @@ pub struct BeneficiaryListQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBeneficiaryRequest {
-    #[schema(example = "Hợp tác xã Mây tre đan Phú Vinh")]
+    #[schema(example = "Hợp tác xã Mây tre đan Phú Vinh", max_length = 300)]
     pub name: String,
     pub legal_form: LegalForm,
     pub identifier_type: IdentifierType,
     /// Required unless `identifier_type` is `none`; validated (tax codes by their check digit).
-    #[schema(example = "0100109106")]
+    #[schema(example = "0100109106", max_length = 32)]
     pub identifier_value: Option<String>,
     pub representative_name: Option<String>,
     /// Personal data.
     pub representative_phone: Option<String>,
     /// Personal data: CCCD (12 digits) or old CMND (9 digits).
+    #[schema(pattern = r"^ *([0-9]{9}|[0-9]{12}) *$")]
     pub representative_national_id: Option<String>,
     /// Personal data; household businesses only.
     pub household_owner_name: Option<String>,
     pub address_line: Option<String>,
     /// Current province code; province staff may only use their own.
-    #[schema(example = "01")]
+    #[schema(example = "01", pattern = r"^ *[0-9]{2} *$")]
     pub province_code: String,
     /// Current commune code inside that province.
-    #[schema(example = "00004")]
+    #[schema(example = "00004", pattern = r"^ *[0-9]{5} *$")]
     pub commune_code: String,
+    #[schema(pattern = r"^ *[0-9]{2} *$")]
     pub recorded_province_code_pre2025: Option<String>,
+    #[schema(pattern = r"^ *[0-9]{3} *$")]
     pub recorded_district_code_pre2025: Option<String>,
     /// VSIC 2018 code (letter A–U or 2–5 digits).
+    #[schema(pattern = r"^ *([A-U]|[0-9]{2,5}) *$")]
     pub main_sector_vsic: Option<String>,
     pub size_class: Option<SizeClass>,
+    #[schema(minimum = 0, maximum = 100_000)]
     pub employees: Option<i64>,
+    #[schema(minimum = 1900, maximum = 2100)]
     pub founding_year: Option<i64>,
     #[serde(default)]
     pub in_craft_village: bool,
@@ -108,11 +120,12 @@ pub struct CreateBeneficiaryRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBeneficiaryRequest {
+    #[schema(max_length = 300)]
     pub name: Option<String>,
     pub legal_form: Option<LegalForm>,
     pub identifier_type: Option<IdentifierType>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 32)]
     pub identifier_value: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -121,7 +134,7 @@ pub struct UpdateBeneficiaryRequest {
     #[schema(value_type = Option<String>)]
     pub representative_phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^ *([0-9]{9}|[0-9]{12}) *$")]
     pub representative_national_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -130,25 +143,27 @@ pub struct UpdateBeneficiaryRequest {
     #[schema(value_type = Option<String>)]
     pub address_line: Option<Option<String>>,
     /// Moving to another province is a `ministry` action.
+    #[schema(pattern = r"^ *[0-9]{2} *$")]
     pub province_code: Option<String>,
+    #[schema(pattern = r"^ *[0-9]{5} *$")]
     pub commune_code: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^ *[0-9]{2} *$")]
     pub recorded_province_code_pre2025: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^ *[0-9]{3} *$")]
     pub recorded_district_code_pre2025: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^ *([A-U]|[0-9]{2,5}) *$")]
     pub main_sector_vsic: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<SizeClass>)]
     pub size_class: Option<Option<SizeClass>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000)]
     pub employees: Option<Option<i64>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1900, maximum = 2100)]
     pub founding_year: Option<Option<i64>>,
     pub in_craft_village: Option<bool>,
     #[serde(default, deserialize_with = "present")]
@@ -492,7 +507,7 @@ pub async fn get_beneficiary(
     tag = "beneficiaries",
     params(
         ("id" = i64, Path, description = "Establishment id"),
-        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\""),
+        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\"", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
     ),
     request_body = UpdateBeneficiaryRequest,
     security(("bearer" = [])),
