@@ -33,8 +33,27 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
+    /// As issued: 1–128 characters of unpadded base64url.
     #[schema(pattern = r"^[A-Za-z0-9_-]{1,128}$")]
+    #[serde(deserialize_with = "refresh_token_shape")]
     pub refresh_token: String,
+}
+
+/// A refresh token has the shape the registry issues (unpadded base64url), or the request is
+/// malformed (400) rather than a wrong token (401).
+fn refresh_token_shape<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let token = String::deserialize(deserializer)?;
+    let fits = (1..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if fits {
+        Ok(token)
+    } else {
+        Err(serde::de::Error::custom(
+            "a refresh token is 1-128 characters of unpadded base64url",
+        ))
+    }
 }
 
 /// Tokens of a session.

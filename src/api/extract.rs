@@ -126,12 +126,33 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     };
     // Parsed to a document first, so that every string is checked for control characters before
     // any field is read, whatever type it is read into.
-    let document: serde_json::Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    let mut document: serde_json::Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
     reject_control_characters(&document, &mut String::from("body"))?;
+    integral_numbers_as_integers(&mut document);
     serde_path_to_error::deserialize(document).map_err(|error| {
         let path = error.path().to_string();
         field_error_from_serde("body", &path, &error.into_inner().to_string())
     })
+}
+
+/// JSON has one number type: `5.0` and `5` are the same number, and JSON Schema counts both as an
+/// `integer`. Numbers with no fractional part are read as integers, so an integer field takes
+/// either spelling.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && (-9.0e18..=9.0e18).contains(&float)
+            {
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 /// 400 for the first string or member name of `value` holding a control character (line breaks
@@ -438,5 +459,13 @@ mod tests {
         let e = parse_json::<Body>("{\"name\": \"a\u{85}\", \"count\": 1}".as_bytes()).unwrap_err();
         assert_eq!(e.code, "control_character");
         assert!(parse_json::<Body>(br#"{"name": "d\u00f2ng 1\nd\u00f2ng 2\t", "count": 1}"#).is_ok());
+    }
+
+    #[test]
+    fn integral_numbers_are_integers_whatever_their_spelling() {
+        assert!(parse_json::<Body>(br#"{"name": "a", "count": 5.0}"#).is_ok());
+        assert!(parse_json::<Body>(br#"{"name": "a", "count": 5e2}"#).is_ok());
+        let e = parse_json::<Body>(br#"{"name": "a", "count": 5.5}"#).unwrap_err();
+        assert_eq!(e.errors[0].code, "invalid_type");
     }
 }

@@ -144,7 +144,10 @@ fn bound(schema: &mut Value, side: Side) {
     let constrained = object.contains_key("enum") || object.contains_key("const");
     if has_type(object, "string") && !constrained {
         object.entry("maxLength").or_insert(json!(TEXT_MAX_CHARS));
-        let free_text = !object.contains_key("pattern") && !object.contains_key("format");
+        // Formats with a syntax of their own (dates, e-mail, URIs) need no character rule;
+        // `password` is only a hint to hide the value.
+        let free_text =
+            !object.contains_key("pattern") && object.get("format").is_none_or(|format| format == "password");
         if free_text {
             match side {
                 Side::Request => {

@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 
 pub mod limits;
+mod links;
 mod routes;
 
 pub use routes::{ParameterProblem, RouteTable};
@@ -27,6 +28,7 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
         "x-internal": false,
     }]);
     describe_cors_header(&mut value);
+    links::apply(&mut value);
     limits::apply(&mut value);
     value
 }

@@ -1,0 +1,109 @@
+//! OpenAPI links: from the operations that create a record to the operations that use its id, so
+//! that client generators and stateful testing can follow a new record through its life.
+
+use serde_json::{Value, json};
+
+/// (operation that creates, its status, [(link name, operation that follows, its parameters)]).
+type LinkTable = [(
+    &'static str,
+    &'static str,
+    &'static [(
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    )],
+)];
+
+const ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+/// An update sends back the version it read.
+const ID_AND_VERSION: &[(&str, &str)] = &[
+    ("id", "$response.body#/id"),
+    ("header.If-Match", "$response.header.ETag"),
+];
+
+const LINKS: &LinkTable = &[
+    (
+        "create_beneficiary",
+        "201",
+        &[
+            ("GetBeneficiary", "get_beneficiary", ID),
+            ("UpdateBeneficiary", "update_beneficiary", ID_AND_VERSION),
+            ("ListAnnualFigures", "list_annual_figures", ID),
+            (
+                "PutAnnualFigures",
+                "put_annual_figures",
+                &[("id", "$response.body#/id"), ("year", "2024")],
+            ),
+            ("ListPossibleDuplicates", "list_possible_duplicates", ID),
+            ("MergeIntoBeneficiary", "merge_beneficiary", ID_AND_VERSION),
+        ],
+    ),
+    (
+        "update_beneficiary",
+        "200",
+        &[("GetBeneficiary", "get_beneficiary", ID)],
+    ),
+    (
+        "merge_beneficiary",
+        "200",
+        &[
+            ("GetSurvivor", "get_beneficiary", ID),
+            ("ListSurvivorFigures", "list_annual_figures", ID),
+        ],
+    ),
+    (
+        "create_user",
+        "201",
+        &[
+            ("GetUser", "get_user", ID),
+            ("UpdateUser", "update_user", ID_AND_VERSION),
+            ("RevokeSessions", "revoke_sessions", ID),
+        ],
+    ),
+    (
+        "put_annual_figures",
+        "201",
+        &[(
+            "ListAnnualFigures",
+            "list_annual_figures",
+            &[("id", "$request.path.id")],
+        )],
+    ),
+];
+
+/// Adds the links of [`LINKS`] to the responses of `document`.
+pub fn apply(document: &mut Value) {
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let Some(id) = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        for (from, status, links) in LINKS.iter().filter(|(from, ..)| *from == id) {
+            let Some(response) = operation.pointer_mut(&format!("/responses/{status}")) else {
+                panic!("{from} has no {status} response to link from");
+            };
+            let entries = response
+                .as_object_mut()
+                .expect("a response object")
+                .entry("links")
+                .or_insert_with(|| json!({}));
+            for (name, target, parameters) in links.iter() {
+                let parameters: serde_json::Map<String, Value> = parameters
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                    .collect();
+                entries[*name] = json!({"operationId": target, "parameters": parameters});
+            }
+        }
+    }
+}
