@@ -57,6 +57,8 @@ pub struct Config {
     pub login_limit_per_client: RateLimit,
     /// Use `X-Forwarded-For` as the client address (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
+    /// Browser origins allowed to call the API (`https://host[:port]`); none by default.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -133,6 +135,7 @@ impl Config {
                 per: Duration::from_secs(parse(&var, "LOGIN_WINDOW_SECS", "300")?),
             },
             trust_forwarded_for: parse(&var, "TRUST_X_FORWARDED_FOR", "false")?,
+            cors_allowed_origins: origins(var("CORS_ALLOWED_ORIGINS").as_deref().unwrap_or(""))?,
         };
         config.check()?;
         Ok(config)
@@ -200,6 +203,32 @@ where
     raw.trim()
         .parse()
         .map_err(|e| ConfigError(format!("{name}=`{raw}` is not valid: {e}")))
+}
+
+/// `CORS_ALLOWED_ORIGINS`: comma-separated origins, each `http(s)://host[:port]` exactly as a
+/// browser sends it in `Origin` (no path, no trailing slash, no wildcard).
+fn origins(list: &str) -> Result<Vec<String>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|origin| !origin.is_empty())
+        .map(|origin| {
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .unwrap_or("");
+            let valid = !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+            if valid {
+                Ok(origin.to_owned())
+            } else {
+                Err(ConfigError(format!(
+                    "CORS_ALLOWED_ORIGINS: `{origin}` is not an origin like https://khuyencong.example.vn"
+                )))
+            }
+        })
+        .collect()
 }
 
 /// `JWT_SECRET` is used as it is written (its bytes), so there is no guessing about encodings.
@@ -320,6 +349,33 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let c = config(&[("JWT_SECRET", SECRET)]).unwrap();
+        assert!(c.cors_allowed_origins.is_empty());
+        let c = config(&[
+            ("JWT_SECRET", SECRET),
+            (
+                "CORS_ALLOWED_ORIGINS",
+                " https://kc.hanoi.gov.vn, http://localhost:5173 ",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.cors_allowed_origins,
+            ["https://kc.hanoi.gov.vn", "http://localhost:5173"]
+        );
+        for bad in [
+            "*",
+            "kc.hanoi.gov.vn",
+            "https://kc.hanoi.gov.vn/",
+            "https://a.vn/app",
+        ] {
+            let err = config(&[("JWT_SECRET", SECRET), ("CORS_ALLOWED_ORIGINS", bad)]).unwrap_err();
+            assert!(err.to_string().contains("CORS_ALLOWED_ORIGINS"), "{bad}: {err}");
         }
     }
 

@@ -96,6 +96,9 @@ pub fn build_app(
         .wrap(from_fn(api::fallback::reject_undeclared_query))
         .wrap(from_fn(api::guard::reject_control_characters))
         .wrap(from_fn(context::middleware))
+        // Outside the request context, so that it answers preflights itself and adds its headers
+        // to every answer, problem documents included.
+        .wrap(api::cors::middleware(&state.config.cors_allowed_origins))
         // Outermost, so that error responses rendered by the context middleware get them too.
         .wrap(
             DefaultHeaders::new()

@@ -6,6 +6,7 @@ pub mod admin_units;
 pub mod audit_events;
 pub mod auth;
 pub mod beneficiaries;
+pub mod cors;
 pub mod extract;
 pub mod fallback;
 pub mod guard;

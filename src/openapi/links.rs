@@ -49,6 +49,11 @@ const LINKS: &LinkTable = &[
         &[
             ("GetSurvivor", "get_beneficiary", ID),
             ("ListSurvivorFigures", "list_annual_figures", ID),
+            (
+                "UnmergeDuplicate",
+                "unmerge_beneficiary",
+                &[("id", "$request.body#/duplicate_id")],
+            ),
         ],
     ),
     (

@@ -9,6 +9,8 @@ mod auth;
 mod bad_input;
 mod beneficiaries;
 mod binary;
+mod contract;
+mod cors;
 mod errors;
 mod health;
 mod openapi;
