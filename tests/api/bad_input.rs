@@ -6,8 +6,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{self, TestRequest};
 use base64::Engine;
 use proptest::prelude::*;
@@ -16,7 +14,7 @@ use serde_json::json;
 
 use khuyencong::auth::Role;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, answer};
 
 fn encoded(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
@@ -102,6 +100,43 @@ async fn control_characters_are_refused_in_every_kind_of_input() {
         .await;
     assert_ne!(multiline.status, 500, "{}", multiline.text);
     assert_ne!(multiline.body["code"], "control_character", "{}", multiline.text);
+}
+
+#[actix_web::test]
+async fn malformed_tokens_and_entity_tags_are_400_not_guesses() {
+    let app = TestApp::new();
+    let (admin, token) = app.admin();
+    // A refresh token the registry could never have issued is a malformed request.
+    for path in ["/api/v1/auth/refresh", "/api/v1/auth/logout"] {
+        let response = app
+            .post(path)
+            .bearer(&token)
+            .json(json!({"refresh_token": "not a token!"}))
+            .send()
+            .await;
+        response.assert_problem(400, "invalid_body");
+        assert_eq!(response.field_errors()[0].0, "body.refresh_token");
+    }
+    // An entity tag is quoted; a bare number or a list is not one.
+    for if_match in ["1", "\"1", "\"1\", \"2\"", "*", "\"-1\""] {
+        app.patch(&format!("/api/v1/users/{}", admin.id))
+            .bearer(&token)
+            .header("If-Match", if_match)
+            .json(json!({"display_name": "Quản trị"}))
+            .send()
+            .await
+            .assert_problem(400, "invalid_if_match");
+    }
+    // Well-formed tags are compared with the version (this account is at version 1).
+    for if_match in ["\"7\"", "W/\"7\""] {
+        app.patch(&format!("/api/v1/users/{}", admin.id))
+            .bearer(&token)
+            .header("If-Match", if_match)
+            .json(json!({"display_name": "Quản trị"}))
+            .send()
+            .await
+            .assert_problem(412, "version_mismatch");
+    }
 }
 
 #[actix_web::test]
@@ -202,28 +237,6 @@ fn query_targets() -> Vec<(String, String)> {
         targets.len()
     );
     targets
-}
-
-/// The status and content type of one request, or a failure naming it.
-async fn answer<S, R, B>(service: &S, request: R) -> (u16, String)
-where
-    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    match service.call(request).await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            let _ = test::read_body(response).await;
-            (status, content_type)
-        }
-        Err(error) => (500, format!("service error: {error}")),
-    }
 }
 
 fn acceptable(status: u16, content_type: &str) -> bool {

@@ -135,3 +135,48 @@ async fn reference_enums_have_both_labels() {
     assert_eq!(response.body["region"].as_array().unwrap().len(), 3);
     assert_eq!(response.body["admin_unit_era"][1]["code"], "pre2025");
 }
+
+/// Links lead somewhere: every link names an operation of the document, and every parameter it
+/// fills is a parameter of that operation.
+#[test]
+fn links_name_real_operations_and_their_parameters() {
+    let document = khuyencong::openapi_document();
+    let mut operations = std::collections::HashMap::new();
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.insert(id.to_owned(), operation.clone());
+            }
+        }
+    }
+    let mut count = 0;
+    for operation in operations.values() {
+        for response in operation["responses"].as_object().unwrap().values() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                count += 1;
+                let target = link["operationId"].as_str().unwrap();
+                let target = operations
+                    .get(target)
+                    .unwrap_or_else(|| panic!("link {name} names no operation {target}"));
+                for parameter in link["parameters"].as_object().unwrap().keys() {
+                    let (location, parameter) = parameter.split_once('.').unwrap_or(("path", parameter));
+                    assert!(
+                        target["parameters"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|p| p["name"] == parameter && p["in"] == location),
+                        "link {name} fills {location}.{parameter}, which {} does not take",
+                        target["operationId"]
+                    );
+                }
+            }
+        }
+    }
+    assert!(count >= 10, "only {count} links");
+    let created = &operations["create_beneficiary"]["responses"]["201"]["links"];
+    assert_eq!(
+        created["GetBeneficiary"]["parameters"]["id"],
+        "$response.body#/id"
+    );
+}

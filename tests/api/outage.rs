@@ -7,8 +7,6 @@
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::rt::time::sleep;
 use actix_web::test::{self, TestRequest};
 use futures_util::future::{join, join5};
@@ -18,7 +16,7 @@ use khuyencong::auth::Role;
 use khuyencong::db::Db;
 use khuyencong::state::AppState;
 
-use crate::support::{Proxy, TestApp, TestDatabase, config, is_postgres};
+use crate::support::{Proxy, TestApp, TestDatabase, answer, config, is_postgres};
 
 /// `DB_REQUEST_TIMEOUT_SECS` of the server under test: no request may take longer, plus scheduling
 /// slack on a busy machine.
@@ -39,22 +37,6 @@ struct Sample {
     started: Instant,
     ended: Instant,
     status: u16,
-}
-
-/// Sends one request; an error the service returns instead of a response counts as a 500.
-async fn status_of<S, R, B>(service: &S, request: R) -> u16
-where
-    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    match service.call(request).await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let _ = test::read_body(response).await;
-            status
-        }
-        Err(_) => 500,
-    }
 }
 
 fn establishment(n: usize) -> serde_json::Value {
@@ -124,7 +106,7 @@ async fn outage_under_load(fault: Fault, with_writes: bool) {
                 .insert_header(("Authorization", format!("Bearer {token}")))
                 .to_request();
                 let started = Instant::now();
-                let status = status_of(service, request).await;
+                let (status, _) = answer(service, request).await;
                 log.borrow_mut().push(Sample {
                     what,
                     started,

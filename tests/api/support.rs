@@ -379,6 +379,29 @@ impl Resp {
     }
 }
 
+/// Sends one request to a service built once (for tests that send many, concurrently): its status
+/// and content type. An error the service returns instead of a response counts as a 500.
+pub async fn answer<S, R, B>(service: &S, request: R) -> (u16, String)
+where
+    S: actix_web::dev::Service<R, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    match service.call(request).await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let _ = test::read_body(response).await;
+            (status, content_type)
+        }
+        Err(error) => (500, format!("service error: {error}")),
+    }
+}
+
 /// What the network between the registry and PostgreSQL does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Link {
