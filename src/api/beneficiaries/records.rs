@@ -111,8 +111,11 @@ pub struct CreateBeneficiaryRequest {
     pub ethnic_minority_owned: bool,
     #[serde(default)]
     pub disadvantaged_area: bool,
+    /// A Vietnamese phone number (`0912 345 678`, `+84 912345678`).
     pub phone: Option<String>,
+    #[schema(format = Email)]
     pub email: Option<String>,
+    /// Starts with `https://` or `http://`.
     pub website: Option<String>,
 }
 
@@ -176,7 +179,7 @@ pub struct UpdateBeneficiaryRequest {
     #[schema(value_type = Option<String>)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
