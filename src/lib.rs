@@ -93,8 +93,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/api/openapi.json", document))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(api::fallback::unmatched))
-        .wrap(from_fn(api::fallback::reject_undeclared_query))
-        .wrap(from_fn(api::guard::reject_control_characters))
+        .wrap(from_fn(api::guard::check_input))
         .wrap(from_fn(context::middleware))
         // Outside the request context, so that it answers preflights itself and adds its headers
         // to every answer, problem documents included.
