@@ -70,22 +70,9 @@ pub fn apply(document: &mut Value) {
                     bound(schema, Side::Request);
                 }
             }
-            for response in operation
-                .get_mut("responses")
-                .and_then(Value::as_object_mut)
-                .into_iter()
-                .flat_map(|r| r.values_mut())
-            {
-                bound_response(response);
-            }
         }
     }
-    for response in document
-        .pointer_mut("/components/responses")
-        .and_then(Value::as_object_mut)
-        .into_iter()
-        .flat_map(|r| r.values_mut())
-    {
+    for response in super::responses_mut(document) {
         bound_response(response);
     }
 }

@@ -40,41 +40,47 @@ fn describe_cors_header(document: &mut serde_json::Value) {
         "description": "The request's origin, when it is listed in `CORS_ALLOWED_ORIGINS`; absent otherwise.",
         "schema": {"type": "string", "maxLength": 2048},
     });
-    let mut responses: Vec<&mut serde_json::Value> = Vec::new();
-    if let Some(paths) = document
-        .get_mut("paths")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for item in paths.values_mut().filter_map(serde_json::Value::as_object_mut) {
-            for operation in item.values_mut() {
-                if let Some(map) = operation
-                    .get_mut("responses")
-                    .and_then(serde_json::Value::as_object_mut)
-                {
-                    responses.extend(map.values_mut());
-                }
-            }
-        }
-    }
-    for response in responses {
-        if let Some(response) = response.as_object_mut().filter(|r| !r.contains_key("$ref")) {
+    for response in responses_mut(document) {
+        if let Some(response) = response.as_object_mut() {
             let headers = response.entry("headers").or_insert_with(|| serde_json::json!({}));
             headers["Access-Control-Allow-Origin"] = header.clone();
         }
     }
-    if let Some(map) = document
-        .pointer_mut("/components/responses")
-        .and_then(serde_json::Value::as_object_mut)
-    {
-        for response in map.values_mut() {
-            let headers = response
-                .as_object_mut()
-                .map(|r| r.entry("headers").or_insert_with(|| serde_json::json!({})));
-            if let Some(headers) = headers {
-                headers["Access-Control-Allow-Origin"] = header.clone();
+}
+
+/// Every response object of the document: those of the operations (references to shared ones
+/// left out) and the shared ones under `components/responses`.
+fn responses_mut(document: &mut serde_json::Value) -> Vec<&mut serde_json::Value> {
+    use serde_json::Value;
+    let mut responses = Vec::new();
+    for (key, part) in document.as_object_mut().into_iter().flatten() {
+        match key.as_str() {
+            "paths" => {
+                let operations = part
+                    .as_object_mut()
+                    .into_iter()
+                    .flat_map(|paths| paths.values_mut())
+                    .filter_map(Value::as_object_mut)
+                    .flat_map(|item| item.values_mut());
+                for operation in operations {
+                    let inline = operation
+                        .get_mut("responses")
+                        .and_then(Value::as_object_mut)
+                        .into_iter()
+                        .flat_map(|r| r.values_mut())
+                        .filter(|r| r.get("$ref").is_none());
+                    responses.extend(inline);
+                }
             }
+            "components" => {
+                if let Some(shared) = part.get_mut("responses").and_then(Value::as_object_mut) {
+                    responses.extend(shared.values_mut());
+                }
+            }
+            _ => {}
         }
     }
+    responses
 }
 
 /// Declares a reusable error response (`#/components/responses/<Name>`) with the problem body;

@@ -425,6 +425,37 @@ async fn password_reset_role_change_and_sign_out_everywhere_refuse_earlier_token
         "{}",
         events.text
     );
+
+    // A change of unit (province) alone.
+    let version = || {
+        let (app, admin_token) = (&app, &admin_token);
+        async move {
+            let user = app
+                .get(&format!("/api/v1/users/{}", user.id))
+                .bearer(admin_token)
+                .send()
+                .await;
+            user.header("etag").unwrap().to_owned()
+        }
+    };
+    let before_move = access(&login(&app, "thu.hoi", new_password).await);
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", &version().await)
+        .json(json!({"role": "province", "province_code": "01"}))
+        .send()
+        .await
+        .assert_status(200);
+    let in_hanoi = access(&login(&app, "thu.hoi", new_password).await);
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", &version().await)
+        .json(json!({"province_code": "46"}))
+        .send()
+        .await
+        .assert_status(200);
+    me(before_move).await.assert_problem(401, "token_revoked");
+    me(in_hanoi).await.assert_problem(401, "token_revoked");
 }
 
 #[actix_web::test]

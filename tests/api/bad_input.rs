@@ -117,26 +117,52 @@ async fn malformed_tokens_and_entity_tags_are_400_not_guesses() {
         response.assert_problem(400, "invalid_body");
         assert_eq!(response.field_errors()[0].0, "body.refresh_token");
     }
-    // An entity tag is quoted; a bare number or a list is not one.
-    for if_match in ["1", "\"1", "\"1\", \"2\"", "*", "\"-1\""] {
+    // An entity tag is quoted; a bare number or a list is not one. Well-formed tags are compared
+    // with the version (this account is at version 1).
+    let malformed = ["1", "\"1", "\"1\", \"2\"", "*", "\"-1\""].map(|tag| (tag, 400, "invalid_if_match"));
+    let stale = ["\"7\"", "W/\"7\""].map(|tag| (tag, 412, "version_mismatch"));
+    for (if_match, status, code) in malformed.into_iter().chain(stale) {
         app.patch(&format!("/api/v1/users/{}", admin.id))
             .bearer(&token)
             .header("If-Match", if_match)
             .json(json!({"display_name": "Quản trị"}))
             .send()
             .await
-            .assert_problem(400, "invalid_if_match");
+            .assert_problem(status, code);
     }
-    // Well-formed tags are compared with the version (this account is at version 1).
-    for if_match in ["\"7\"", "W/\"7\""] {
-        app.patch(&format!("/api/v1/users/{}", admin.id))
-            .bearer(&token)
-            .header("If-Match", if_match)
-            .json(json!({"display_name": "Quản trị"}))
-            .send()
-            .await
-            .assert_problem(412, "version_mismatch");
-    }
+}
+
+/// No string the registry takes is longer than the document's limit, in any body field.
+#[actix_web::test]
+async fn strings_over_the_documented_limit_are_400() {
+    let app = TestApp::new();
+    let (_, token) = app.admin();
+    let limit = khuyencong::openapi::limits::TEXT_MAX_CHARS;
+    let at_limit = "ă".repeat(limit);
+    let response = app
+        .post("/api/v1/beneficiaries")
+        .bearer(&token)
+        .json(
+            json!({"name": "Gốm", "address_line": format!("{at_limit}x"), "legal_form": "cooperative_group",
+            "identifier_type": "none", "province_code": "01", "commune_code": "00004"}),
+        )
+        .send()
+        .await;
+    response.assert_problem(400, "text_too_long");
+    assert_eq!(
+        response.field_errors()[0],
+        ("body.address_line".to_owned(), "too_long".to_owned())
+    );
+    let fits = app
+        .post("/api/v1/beneficiaries")
+        .bearer(&token)
+        .json(
+            json!({"name": "Gốm", "address_line": at_limit, "legal_form": "cooperative_group",
+            "identifier_type": "none", "province_code": "01", "commune_code": "00004"}),
+        )
+        .send()
+        .await;
+    fits.assert_status(201);
 }
 
 #[actix_web::test]

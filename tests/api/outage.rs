@@ -237,3 +237,31 @@ async fn read_only_traffic_recovers_by_itself() {
 async fn stalled_network_gives_503_within_the_timeout_then_recovers() {
     outage_under_load(Fault::Stalled, true).await;
 }
+
+/// The limits the README promises are set on every PostgreSQL connection the pool opens.
+#[test]
+fn postgres_connections_carry_the_configured_timeouts() {
+    if !is_postgres() {
+        return;
+    }
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let app = TestApp::with_config(&[
+        ("DB_STATEMENT_TIMEOUT_SECS", "7"),
+        ("DB_IDLE_IN_TRANSACTION_TIMEOUT_SECS", "11"),
+    ]);
+    let show = |name: &str| {
+        app.with_conn(|conn| {
+            diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
+                .get_result::<Setting>(conn)
+                .expect("setting")
+                .value
+        })
+    };
+    assert_eq!(show("statement_timeout"), "7s");
+    assert_eq!(show("idle_in_transaction_session_timeout"), "11s");
+}

@@ -233,6 +233,17 @@ async fn admin_creates_users_with_validation() {
         bad_username.field_errors(),
         vec![("username".to_owned(), "invalid_username".to_owned())]
     );
+    // Spaces are refused, not trimmed: the documented pattern has none.
+    let padded = app
+        .post("/api/v1/users")
+        .bearer(&token)
+        .json(json!({"username": " thua.khoang ", "display_name": "X", "password": PASSWORD, "role": "auditor"}))
+        .send()
+        .await;
+    assert_eq!(
+        padded.field_errors(),
+        vec![("username".to_owned(), "invalid_username".to_owned())]
+    );
     let bad_role = app
         .post("/api/v1/users")
         .bearer(&token)
