@@ -59,6 +59,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Browser origins allowed to call the API (`https://host[:port]`); none by default.
     pub cors_allowed_origins: Vec<String>,
+    /// Policy: advances before acceptance may reach this percentage of a project's state support
+    /// (70 by default, the share the finance rules allow).
+    pub advance_share_percent: i64,
 }
 
 impl std::fmt::Debug for Config {
@@ -136,6 +139,7 @@ impl Config {
             },
             trust_forwarded_for: parse(&var, "TRUST_X_FORWARDED_FOR", "false")?,
             cors_allowed_origins: origins(var("CORS_ALLOWED_ORIGINS").as_deref().unwrap_or(""))?,
+            advance_share_percent: parse(&var, "ADVANCE_SHARE_PERCENT", "70")?,
         };
         config.check()?;
         Ok(config)
@@ -154,6 +158,12 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if !(0..=100).contains(&self.advance_share_percent) {
+            return Err(ConfigError(format!(
+                "ADVANCE_SHARE_PERCENT must be between 0 and 100, not {}",
+                self.advance_share_percent
+            )));
+        }
         let positive = [
             ("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl.as_secs()),
             ("REFRESH_TOKEN_TTL_SECS", self.refresh_token_ttl.as_secs()),

@@ -2,16 +2,22 @@
 //! transaction, render. Routes are registered once, here, and the OpenAPI paths come from the same
 //! registrations.
 
+pub mod activity_types;
 pub mod admin_units;
 pub mod audit_events;
 pub mod auth;
 pub mod beneficiaries;
+pub mod checks;
 pub mod cors;
 pub mod extract;
 pub mod fallback;
 pub mod guard;
 pub mod health;
+pub mod organizations;
+pub mod programmes;
+pub mod projects;
 pub mod reference;
+pub mod support_caps;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -36,6 +42,22 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(admin_units::list_communes)
             .service(admin_units::list_districts)
             .service(reference::list_enums)
-            .configure(beneficiaries::configure),
+            .service(activity_types::list_activity_types)
+            .service(activity_types::create_activity_type)
+            .service(activity_types::update_activity_type)
+            .configure(beneficiaries::configure)
+            .service(organizations::list_organizations)
+            .service(organizations::create_organization)
+            .service(organizations::get_organization)
+            .service(organizations::update_organization)
+            .configure(projects::configure)
+            .service(support_caps::list_support_caps)
+            .service(support_caps::create_support_cap)
+            .service(support_caps::get_support_cap)
+            .service(programmes::list_programmes)
+            .service(programmes::create_programme)
+            .service(programmes::get_programme)
+            .service(programmes::get_targets)
+            .service(programmes::put_targets),
     );
 }

@@ -170,10 +170,200 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    activity_types (code) {
+        code -> Text,
+        name_vi -> Text,
+        name_en -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        province_code -> Nullable<Text>,
+        address_line -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    support_caps (id) {
+        id -> BigInt,
+        legal_basis -> Text,
+        funding_source -> Text,
+        activity_type -> Text,
+        province_code -> Nullable<Text>,
+        max_share_percent -> Nullable<BigInt>,
+        max_amount_vnd -> Nullable<BigInt>,
+        ceiling_basis -> Text,
+        production_line_multiplier_percent -> Nullable<BigInt>,
+        priority_multiplier_percent -> Nullable<BigInt>,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programmes (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        province_code -> Nullable<Text>,
+        start_year -> BigInt,
+        end_year -> BigInt,
+        legal_basis -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    programme_targets (id) {
+        id -> BigInt,
+        programme_id -> BigInt,
+        province_code -> Text,
+        activity_type -> Text,
+        target_count -> Nullable<BigInt>,
+        target_amount_vnd -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        code -> Text,
+        title -> Text,
+        summary -> Nullable<Text>,
+        activity_type -> Text,
+        funding_source -> Text,
+        plan_year -> BigInt,
+        province_code -> Text,
+        commune_code -> Nullable<Text>,
+        recorded_province_code_pre2025 -> Nullable<Text>,
+        recorded_district_code_pre2025 -> Nullable<Text>,
+        implementing_unit_id -> BigInt,
+        planned_start -> Nullable<Date>,
+        planned_end -> Nullable<Date>,
+        complete_production_line -> Bool,
+        priority_area -> Bool,
+        status -> Text,
+        budget_national_vnd -> BigInt,
+        budget_local_vnd -> BigInt,
+        budget_counterpart_vnd -> BigInt,
+        budget_other_vnd -> BigInt,
+        budget_version -> BigInt,
+        cap_override_reason -> Nullable<Text>,
+        cap_override_budget_version -> Nullable<BigInt>,
+        search_key -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_code_sequences (prefix) {
+        prefix -> Text,
+        last_value -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_beneficiaries (project_id, beneficiary_id) {
+        project_id -> BigInt,
+        beneficiary_id -> BigInt,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    project_history (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        action -> Nullable<Text>,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        decision_number -> Nullable<Text>,
+        decision_date -> Nullable<Date>,
+        note -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        budget_version -> Nullable<BigInt>,
+        actor_user_id -> Nullable<BigInt>,
+        actor_username -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_budget_versions (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        budget_version -> BigInt,
+        national_vnd -> BigInt,
+        local_vnd -> BigInt,
+        counterpart_vnd -> BigInt,
+        other_vnd -> BigInt,
+        kind -> Text,
+        decision_number -> Nullable<Text>,
+        decision_date -> Nullable<Date>,
+        reason -> Nullable<Text>,
+        actor_username -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_disbursements (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        kind -> Text,
+        source -> Text,
+        amount_vnd -> BigInt,
+        date -> Date,
+        document_number -> Text,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_indicators (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        code -> Text,
+        unit -> Text,
+        baseline -> Nullable<BigInt>,
+        target -> Nullable<BigInt>,
+        actual -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(beneficiary_annual_figures -> beneficiaries (beneficiary_id));
 diesel::joinable!(beneficiary_personal_data -> beneficiaries (beneficiary_id));
 diesel::joinable!(communes_2025 -> provinces_2025 (province_code));
+diesel::joinable!(project_beneficiaries -> projects (project_id));
+diesel::joinable!(project_beneficiaries -> beneficiaries (beneficiary_id));
+diesel::joinable!(projects -> organizations (implementing_unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces_pre2025,
@@ -187,4 +377,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     beneficiaries,
     beneficiary_personal_data,
     beneficiary_annual_figures,
+    activity_types,
+    organizations,
+    support_caps,
+    programmes,
+    programme_targets,
+    projects,
+    project_code_sequences,
+    project_beneficiaries,
+    project_history,
+    project_budget_versions,
+    project_disbursements,
+    project_indicators,
 );

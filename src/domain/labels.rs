@@ -10,11 +10,11 @@ use crate::i18n::Lang;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EnumValue {
     /// The stable code used in requests and responses.
-    pub code: &'static str,
+    pub code: String,
     /// Nhãn tiếng Việt.
-    pub label_vi: &'static str,
+    pub label_vi: String,
     /// English label.
-    pub label_en: &'static str,
+    pub label_en: String,
 }
 
 /// An enumeration whose values carry labels.
@@ -40,9 +40,9 @@ pub trait Labeled: Sized + Copy + 'static {
         Self::ALL
             .iter()
             .map(|v| EnumValue {
-                code: v.code(),
-                label_vi: v.labels().0,
-                label_en: v.labels().1,
+                code: v.code().to_owned(),
+                label_vi: v.labels().0.to_owned(),
+                label_en: v.labels().1.to_owned(),
             })
             .collect()
     }

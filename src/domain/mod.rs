@@ -4,5 +4,6 @@ pub mod admin_units;
 pub mod beneficiaries;
 pub mod identifiers;
 pub mod labels;
+pub mod projects;
 pub mod search;
 pub mod text;

@@ -3,6 +3,9 @@
 pub mod admin_units;
 pub mod audit;
 pub mod beneficiaries;
+pub mod organizations;
+pub mod programmes;
+pub mod projects;
 pub mod refresh_tokens;
 pub mod users;
 

@@ -23,6 +23,80 @@ const ID_AND_VERSION: &[(&str, &str)] = &[
 
 const LINKS: &LinkTable = &[
     (
+        "create_organization",
+        "201",
+        &[
+            ("GetOrganization", "get_organization", ID),
+            ("UpdateOrganization", "update_organization", ID_AND_VERSION),
+            (
+                "ListOrganizationProjects",
+                "list_projects",
+                &[("query.implementing_unit_id", "$response.body#/id")],
+            ),
+        ],
+    ),
+    (
+        "create_project",
+        "201",
+        &[
+            ("GetProject", "get_project", ID),
+            ("UpdateProject", "update_project", ID_AND_VERSION),
+            ("DeleteProject", "delete_project", ID_AND_VERSION),
+            ("SetBudget", "put_budget", ID_AND_VERSION),
+            ("TransitionProject", "transition_project", ID_AND_VERSION),
+            ("GetHistory", "project_history", ID),
+            ("GetBudget", "get_budget", ID),
+            ("ListDisbursements", "list_disbursements", ID),
+            ("RecordDisbursement", "record_disbursement", ID),
+            ("GetIndicators", "get_indicators", ID),
+            ("PutIndicators", "put_indicators", ID_AND_VERSION),
+        ],
+    ),
+    (
+        "put_budget",
+        "200",
+        &[
+            ("TransitionProject", "transition_project", ID_AND_VERSION),
+            ("GetBudget", "get_budget", ID),
+        ],
+    ),
+    (
+        "transition_project",
+        "200",
+        &[
+            ("NextTransition", "transition_project", ID_AND_VERSION),
+            ("AdjustBudget", "adjust_budget", ID_AND_VERSION),
+            ("RecordDisbursement", "record_disbursement", ID),
+            ("GetHistory", "project_history", ID),
+        ],
+    ),
+    (
+        "create_activity_type",
+        "201",
+        &[(
+            "UpdateActivityType",
+            "update_activity_type",
+            &[
+                ("code", "$response.body#/code"),
+                ("header.If-Match", "$response.header.ETag"),
+            ],
+        )],
+    ),
+    (
+        "create_support_cap",
+        "201",
+        &[("GetSupportCap", "get_support_cap", ID)],
+    ),
+    (
+        "create_programme",
+        "201",
+        &[
+            ("GetProgramme", "get_programme", ID),
+            ("GetTargets", "get_targets", ID),
+            ("PutTargets", "put_targets", ID_AND_VERSION),
+        ],
+    ),
+    (
         "create_beneficiary",
         "201",
         &[

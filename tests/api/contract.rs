@@ -17,7 +17,7 @@ fn document() -> &'static Value {
 
 /// Asserts that `response` is what the document says `method path` answers with its status.
 #[track_caller]
-fn assert_documented(method: &str, path: &str, response: &Resp) {
+pub fn assert_documented(method: &str, path: &str, response: &Resp) {
     let operation = &document()["paths"][path][method];
     assert!(operation.is_object(), "{method} {path} is not documented");
     let status = response.status.to_string();

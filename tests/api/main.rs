@@ -15,4 +15,7 @@ mod errors;
 mod health;
 mod openapi;
 mod outage;
+mod project_money;
+mod project_registry;
+mod projects;
 mod users;

@@ -209,6 +209,14 @@ impl TestApp {
         self.request(Method::PATCH, path)
     }
 
+    pub fn put(&self, path: &str) -> Req<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Req<'_> {
+        self.request(Method::DELETE, path)
+    }
+
     /// Creates an account directly (as the command line does) and returns it.
     pub fn user(&self, username: &str, role: Role) -> UserBuilder<'_> {
         UserBuilder {

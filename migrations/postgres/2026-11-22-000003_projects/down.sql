@@ -1,0 +1,12 @@
+DROP TABLE project_indicators;
+DROP TABLE project_disbursements;
+DROP TABLE project_budget_versions;
+DROP TABLE project_history;
+DROP TABLE project_beneficiaries;
+DROP TABLE project_code_sequences;
+DROP TABLE projects;
+DROP TABLE programme_targets;
+DROP TABLE programmes;
+DROP TABLE support_caps;
+DROP TABLE organizations;
+DROP TABLE activity_types;
