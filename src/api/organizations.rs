@@ -145,7 +145,9 @@ fn check(
     row.address_line = clean(row.address_line.take());
     row.contact_name = clean(row.contact_name.take());
     row.phone = clean(row.phone.take());
-    row.email = clean(row.email.take());
+    // A blank e-mail is not an address: clear the field with `null` instead.
+    let email = row.email.take().map(|e| e.trim().to_owned());
+    row.email = email.clone();
     let kind: OrganizationKind = decode("organizations.kind", &row.kind)?;
     if principal.role == Role::Province
         && (kind == OrganizationKind::MinistryAgency
@@ -165,7 +167,7 @@ fn check(
     checks::max_length(&mut errors, "address_line", row.address_line.as_deref(), 500);
     checks::max_length(&mut errors, "contact_name", row.contact_name.as_deref(), 200);
     checks::phone(&mut errors, "phone", row.phone.as_deref());
-    checks::email(&mut errors, "email", row.email.as_deref());
+    checks::email(&mut errors, "email", email.as_deref());
     match (&row.province_code, kind) {
         (None, OrganizationKind::MinistryAgency) => {}
         (None, _) => errors.push(error(

@@ -28,6 +28,8 @@ use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
 use crate::state::AppState;
 
 const ENTITY: &str = "programme";
+/// 34 provinces × the activity types, with room for the types still to come.
+const MAX_TARGETS: usize = 5000;
 
 /// A programme.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -446,6 +448,14 @@ pub async fn put_targets(
             let before = model::targets(conn, id)?;
             let mut rows = Vec::new();
             let mut errors = Vec::new();
+            if body.items.len() > MAX_TARGETS {
+                errors.push(error(
+                    "items",
+                    "too_many",
+                    format!("Tối đa {MAX_TARGETS} chỉ tiêu."),
+                    format!("At most {MAX_TARGETS} targets."),
+                ));
+            }
             for (i, target) in body.items.into_iter().enumerate() {
                 let field = |name: &str| format!("items[{i}].{name}");
                 let row = TargetRow {

@@ -77,6 +77,10 @@ impl SupportCap {
     }
 }
 
+fn first_storable_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
 /// The rule of a stored cap.
 pub fn as_cap(row: &SupportCapRow) -> Result<Cap, ApiError> {
     Ok(Cap {
@@ -168,7 +172,8 @@ pub async fn list_support_caps(
         funding_source: query.funding_source.map(|s| s.as_str().to_owned()),
         activity_type: query.activity_type,
         province_code: query.province_code,
-        valid_on: query.valid_on,
+        // Year 0 is a valid ISO date but no date PostgreSQL stores; as a bound it means the first.
+        valid_on: query.valid_on.map(|day| day.max(first_storable_day())),
     };
     let result = state
         .db

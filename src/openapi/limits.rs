@@ -92,8 +92,46 @@ fn bound_response(response: &mut Value) {
     }
 }
 
-/// Component schemas that request bodies name (directly).
+/// Component schemas that request bodies use, directly or through the schemas they refer to.
 fn request_schema_names(document: &Value) -> Vec<String> {
+    let mut names = direct_request_schema_names(document);
+    let mut next = 0;
+    while next < names.len() {
+        let schema = &document["components"]["schemas"][&names[next]];
+        let mut found = Vec::new();
+        referenced_schemas(schema, &mut found);
+        for name in found {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        next += 1;
+    }
+    names
+}
+
+/// The component schemas `schema` refers to.
+fn referenced_schemas(schema: &Value, found: &mut Vec<String>) {
+    match schema {
+        Value::Object(object) => {
+            for (key, value) in object {
+                match (key.as_str(), value) {
+                    ("$ref", Value::String(reference)) => {
+                        if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+                            found.push(name.to_owned());
+                        }
+                    }
+                    _ => referenced_schemas(value, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| referenced_schemas(item, found)),
+        _ => {}
+    }
+}
+
+/// Component schemas that request bodies name directly.
+fn direct_request_schema_names(document: &Value) -> Vec<String> {
     let mut names = Vec::new();
     for item in document["paths"].as_object().into_iter().flat_map(|p| p.values()) {
         for operation in item.as_object().into_iter().flat_map(|o| o.values()) {

@@ -23,6 +23,8 @@ use crate::openapi::{
 };
 use crate::state::AppState;
 
+const MAX_INDICATORS: usize = 100;
+
 /// One indicator.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +156,14 @@ pub async fn put_indicators(
             let code_pattern = regex_lite::Regex::new(r"^[a-z][a-z0-9_]{2,63}$")
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             let mut errors = Vec::new();
+            if body.items.len() > MAX_INDICATORS {
+                errors.push(error(
+                    "items",
+                    "too_many",
+                    format!("Tối đa {MAX_INDICATORS} chỉ tiêu."),
+                    format!("At most {MAX_INDICATORS} indicators."),
+                ));
+            }
             let mut rows: Vec<IndicatorRow> = Vec::new();
             for (i, item) in body.items.into_iter().enumerate() {
                 let field = |name: &str| format!("items[{i}].{name}");

@@ -90,6 +90,7 @@ pub struct ProjectListQuery {
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Default `id`.
+    #[param(inline)]
     pub sort: Option<ProjectSort>,
     /// Page size, 1–500 (default 50).
     #[param(minimum = 1, maximum = 500)]
