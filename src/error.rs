@@ -15,6 +15,9 @@ use crate::i18n::{Lang, Text};
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
+/// The most field errors one problem lists.
+pub const MAX_FIELD_ERRORS: usize = 100;
+
 /// One invalid field of a request.
 #[derive(Debug, Clone)]
 pub struct FieldError {
@@ -272,9 +275,11 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.get(lang).to_owned(),
             code: self.code.to_owned(),
+            // A list of a thousand bad rows needs no thousand messages; the first ones show the way.
             errors: self
                 .errors
                 .iter()
+                .take(MAX_FIELD_ERRORS)
                 .map(|e| ProblemFieldError {
                     field: e.field.clone(),
                     code: e.code.to_owned(),
@@ -439,8 +444,9 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable error code.
     pub code: String,
-    /// Invalid fields, for validation errors.
+    /// Invalid fields, for validation errors (the first 100).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 100)]
     pub errors: Vec<ProblemFieldError>,
     /// The request id, also sent as `X-Request-Id`.
     pub request_id: Option<String>,

@@ -141,7 +141,8 @@ fn check(
     row: &mut OrganizationRow,
 ) -> Result<(), ApiError> {
     row.name = crate::domain::text::clean_line(&row.name);
-    row.province_code = clean(row.province_code.take());
+    // Codes are trimmed, never blanked: an empty code is an unknown one.
+    row.province_code = row.province_code.take().map(|c| c.trim().to_owned());
     row.address_line = clean(row.address_line.take());
     row.contact_name = clean(row.contact_name.take());
     row.phone = clean(row.phone.take());

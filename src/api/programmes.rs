@@ -230,7 +230,7 @@ pub async fn create_programme(
     ApiJson(body): ApiJson<CreateProgrammeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Ministry, Role::Province])?;
-    let province_code = clean(body.province_code);
+    let province_code = body.province_code.map(|c| c.trim().to_owned());
     if principal.role == Role::Province
         && (body.level == ProgrammeLevel::National || province_code != principal.province_code)
     {

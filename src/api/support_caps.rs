@@ -245,7 +245,7 @@ pub async fn create_support_cap(
     ApiJson(body): ApiJson<CreateSupportCapRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Ministry, Role::Province])?;
-    let province_code = clean(body.province_code);
+    let province_code = body.province_code.map(|c| c.trim().to_owned());
     match (body.funding_source, principal.role) {
         (FundingSource::National, Role::Province) => return Err(ApiError::forbidden()),
         (FundingSource::Local, Role::Province) if province_code != principal.province_code => {

@@ -57,6 +57,7 @@ pub fn apply(document: &mut Value) {
                 .flatten()
             {
                 if let Some(schema) = parameter.get_mut("schema") {
+                    not_null(schema);
                     bound(schema, Side::Parameter);
                 }
             }
@@ -74,6 +75,20 @@ pub fn apply(document: &mut Value) {
     }
     for response in super::responses_mut(document) {
         bound_response(response);
+    }
+}
+
+/// A header or query parameter is absent or a string: it cannot be JSON `null`, which a schema
+/// derived from an `Option` would otherwise allow (and a fuzzer would send as the text `null`).
+fn not_null(schema: &mut Value) {
+    if let Some(types) = schema.get_mut("type")
+        && let Some(list) = types.as_array()
+    {
+        let rest: Vec<Value> = list.iter().filter(|t| *t != "null").cloned().collect();
+        *types = match rest.as_slice() {
+            [one] => one.clone(),
+            _ => Value::Array(rest),
+        };
     }
 }
 

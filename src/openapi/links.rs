@@ -42,6 +42,7 @@ const LINKS: &LinkTable = &[
             ("GetProject", "get_project", ID),
             ("UpdateProject", "update_project", ID_AND_VERSION),
             ("DeleteProject", "delete_project", ID_AND_VERSION),
+            ("NameBeneficiaries", "put_project_beneficiaries", ID_AND_VERSION),
             ("SetBudget", "put_budget", ID_AND_VERSION),
             ("TransitionProject", "transition_project", ID_AND_VERSION),
             ("GetHistory", "project_history", ID),

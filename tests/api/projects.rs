@@ -548,3 +548,90 @@ async fn support_caps_are_enforced_at_submission_and_approval_unless_the_ministr
     );
     assert_eq!(submit["actor"]["username"], "bo.ct");
 }
+
+/// A training names its participants as they enrol: after approval establishments may be added,
+/// not taken off, and from acceptance on the list is fixed.
+#[actix_web::test]
+async fn a_group_project_names_its_establishments_after_approval() {
+    let w = World::new().await;
+    let mut body = w.project("vocational_training", "local");
+    body["beneficiaries"] = json!([]);
+    let id = w.project_with_budget(body, budget(0, 90_000_000, 0)).await;
+    w.approve(id, false).await;
+    w.step(&w.province, id, "start", json!({}))
+        .await
+        .assert_status(200);
+    // Acceptance needs the establishments named.
+    w.step(&w.province, id, "accept", decision("BB-30"))
+        .await
+        .assert_problem(422, "incomplete_project");
+    let name = |items: serde_json::Value| {
+        let w = &w;
+        async move {
+            let etag = w.etag(id).await;
+            w.app
+                .put(&format!("/api/v1/projects/{id}/beneficiaries"))
+                .bearer(&w.province)
+                .header("If-Match", &etag)
+                .json(json!({"items": items}))
+                .send()
+                .await
+        }
+    };
+    let first = w.establishments[0];
+    let second = w.establishments[1];
+    let named = name(json!([{"beneficiary_id": first, "role": "participant"}])).await;
+    named.assert_status(200);
+    assert_documented("put", "/api/v1/projects/{id}/beneficiaries", &named);
+    let both = name(json!([
+        {"beneficiary_id": first, "role": "participant"},
+        {"beneficiary_id": second, "role": "participant"},
+    ]))
+    .await;
+    both.assert_status(200);
+    assert_eq!(both.body["beneficiaries"].as_array().unwrap().len(), 2);
+    let dropped = name(json!([{"beneficiary_id": second, "role": "participant"}])).await;
+    dropped.assert_problem(422, "validation_failed");
+    assert_eq!(
+        dropped.field_errors(),
+        vec![(
+            "items".to_owned(),
+            "beneficiary_removed_after_approval".to_owned()
+        )]
+    );
+    let unknown = name(json!([
+        {"beneficiary_id": first, "role": "participant"},
+        {"beneficiary_id": second, "role": "participant"},
+        {"beneficiary_id": 999_999, "role": "participant"},
+    ]))
+    .await;
+    assert_eq!(
+        unknown.field_errors(),
+        vec![(
+            "items[2].beneficiary_id".to_owned(),
+            "unknown_beneficiary".to_owned()
+        )]
+    );
+    w.step(&w.province, id, "accept", decision("BB-30"))
+        .await
+        .assert_status(200);
+    name(json!([
+        {"beneficiary_id": first, "role": "participant"},
+        {"beneficiary_id": second, "role": "participant"},
+    ]))
+    .await
+    .assert_problem(409, "beneficiaries_locked");
+    let history = w
+        .app
+        .get(&format!("/api/v1/projects/{id}/history"))
+        .bearer(&w.province)
+        .send()
+        .await;
+    let named_steps = history.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "beneficiaries_named")
+        .count();
+    assert_eq!(named_steps, 2);
+}

@@ -95,7 +95,8 @@ impl Fields {
             &mut self.recorded_province_code_pre2025,
             &mut self.recorded_district_code_pre2025,
         ] {
-            *field = clean(field.take());
+            // Trimmed, never blanked: an empty code is an unknown one (send `null` to clear).
+            *field = field.take().map(|c| c.trim().to_owned());
         }
         self
     }
@@ -224,20 +225,37 @@ pub fn validate(
             "The end date is not before the start date.",
         ));
     }
-    if fields.beneficiaries.len() > MAX_BENEFICIARIES {
+    check_beneficiaries(
+        conn,
+        principal,
+        &fields.beneficiaries,
+        "beneficiaries",
+        &mut errors,
+    )?;
+    Ok(errors)
+}
+
+/// The establishments a project names: at most [`MAX_BENEFICIARIES`], each once, each an
+/// establishment the principal sees and that was not merged away.
+pub fn check_beneficiaries(
+    conn: &mut DbConn,
+    principal: &Principal,
+    links: &[BeneficiaryLink],
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
+    if links.len() > MAX_BENEFICIARIES {
         errors.push(error(
-            "beneficiaries",
+            field,
             "too_many",
             format!("Tối đa {MAX_BENEFICIARIES} cơ sở."),
             format!("At most {MAX_BENEFICIARIES} establishments."),
         ));
+        return Ok(());
     }
-    for (i, link) in fields.beneficiaries.iter().enumerate() {
-        let field = format!("beneficiaries[{i}].beneficiary_id");
-        if fields.beneficiaries[..i]
-            .iter()
-            .any(|l| l.beneficiary_id == link.beneficiary_id)
-        {
+    for (i, link) in links.iter().enumerate() {
+        let field = format!("{field}[{i}].beneficiary_id");
+        if links[..i].iter().any(|l| l.beneficiary_id == link.beneficiary_id) {
             errors.push(error(
                 &field,
                 "duplicate_beneficiary",
@@ -271,7 +289,7 @@ pub fn validate(
             )),
         }
     }
-    Ok(errors)
+    Ok(())
 }
 
 /// Current units must exist and nest; pre-2025 units belong to projects of those years, must

@@ -61,7 +61,7 @@ pub struct HistoryActor {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HistoryEntry {
     pub id: i64,
-    /// `created`, `transition`, `budget_set` or `adjustment`.
+    /// `created`, `transition`, `budget_set`, `adjustment` or `beneficiaries_named`.
     pub kind: String,
     pub action: Option<TransitionAction>,
     pub from_status: Option<ProjectStatus>,

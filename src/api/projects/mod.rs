@@ -281,6 +281,7 @@ pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(records::get_project)
         .service(records::update_project)
         .service(records::delete_project)
+        .service(records::put_project_beneficiaries)
         .service(lifecycle::transition_project)
         .service(lifecycle::project_history)
         .service(money::get_budget)

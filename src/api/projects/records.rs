@@ -1,12 +1,12 @@
 //! Listing, creating, reading, changing and deleting projects.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::fields::{BeneficiaryLink, Fields, validate};
+use super::fields::{BeneficiaryLink, Fields, check_beneficiaries, validate};
 use super::{
     ENTITY, Project, WRITERS, audit_snapshot, find_visible, lock_writable, render_one, render_page,
     status_of, wrong_status,
@@ -669,4 +669,134 @@ pub async fn delete_project(
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The establishments a project names, replaced as a whole.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutBeneficiariesRequest {
+    #[schema(max_items = 500)]
+    pub items: Vec<BeneficiaryLink>,
+}
+
+/// Name the establishments of a project, also after approval (group projects such as trainings
+/// name their participants as they enrol); after approval none may be taken off.
+#[utoipa::path(
+    tag = "projects",
+    params(
+        ("id" = i64, Path, description = "Project id"),
+        ("If-Match" = String, Header, description = "The ETag last read, e.g. \"3\"", pattern = r#"^(W/)?"[0-9]{1,18}"$"#),
+    ),
+    request_body = PutBeneficiariesRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Project, description = "The project with its establishments", headers(("ETag" = String))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 428, response = PreconditionRequired),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[put("/projects/{id}/beneficiaries")]
+pub async fn put_project_beneficiaries(
+    state: web::Data<AppState>,
+    principal: Principal,
+    context: RequestContext,
+    id: web::Path<i64>,
+    if_match: Result<IfMatch, ApiError>,
+    ApiJson(body): ApiJson<PutBeneficiariesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let actor = Actor::new(&principal, &context);
+    let view = state
+        .db
+        .write(move |conn| {
+            let current = lock_writable(conn, &principal, id)?;
+            if_match?.check(current.version)?;
+            let status = status_of(&current)?;
+            if !(status.is_editable() || status.takes_adjustments()) {
+                return Err(wrong_status(
+                    status,
+                    "beneficiaries_locked",
+                    "Danh sách cơ sở thụ hưởng chốt từ khi nghiệm thu",
+                    "The establishments are fixed from acceptance on",
+                ));
+            }
+            let mut errors = Vec::new();
+            check_beneficiaries(conn, &principal, &body.items, "items", &mut errors)?;
+            let before = model::beneficiaries_of(conn, &[id])?;
+            if !status.is_editable() {
+                for named in &before {
+                    if !body.items.iter().any(|l| l.beneficiary_id == named.beneficiary_id) {
+                        errors.push(crate::api::checks::error(
+                            "items",
+                            "beneficiary_removed_after_approval",
+                            format!(
+                                "Sau phê duyệt không bỏ được cơ sở {} ({}); hãy lập điều chỉnh.",
+                                named.beneficiary_id, named.name
+                            ),
+                            format!(
+                                "After approval establishment {} ({}) cannot be taken off; record an adjustment.",
+                                named.beneficiary_id, named.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            crate::api::checks::ensure(errors)?;
+            let links: Vec<(i64, String)> = body
+                .items
+                .iter()
+                .map(|l| (l.beneficiary_id, l.role.as_str().to_owned()))
+                .collect();
+            let mut next = current.clone();
+            next.version = current.version + 1;
+            next.updated_at = now();
+            let updated = model::update(conn, &next, current.version)?
+                .ok_or_else(|| ApiError::precondition_failed(current.version))?;
+            model::replace_beneficiaries(conn, id, &links)?;
+            model::record_history(
+                conn,
+                &HistoryRow {
+                    id: 0,
+                    project_id: id,
+                    kind: "beneficiaries_named".into(),
+                    action: None,
+                    from_status: None,
+                    to_status: None,
+                    decision_number: None,
+                    decision_date: None,
+                    note: Some(format!("{} → {}", before.len(), links.len())),
+                    override_reason: None,
+                    budget_version: None,
+                    actor_user_id: actor.user_id,
+                    actor_username: actor.username.clone(),
+                    occurred_at: updated.updated_at,
+                },
+            )?;
+            let before_links: Vec<(i64, String)> =
+                before.iter().map(|l| (l.beneficiary_id, l.role.clone())).collect();
+            audit::record(
+                conn,
+                &actor,
+                Change {
+                    entity_type: ENTITY,
+                    entity_id: id.to_string(),
+                    action: "beneficiaries_named",
+                    before: Some(serde_json::json!({"beneficiaries": before_links})),
+                    after: Some(serde_json::json!({"beneficiaries": links})),
+                    province_code: Some(&updated.province_code),
+                },
+            )?;
+            render_one(conn, &updated)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
 }
