@@ -108,6 +108,64 @@ pub fn current_province(
     Ok(false)
 }
 
+/// A current commune that exists and lies in `province_code`.
+pub fn commune_in_province(
+    conn: &mut DbConn,
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    code: &str,
+    province_code: &str,
+) -> Result<(), ApiError> {
+    match admin_units::find_commune(conn, code)? {
+        None => errors.push(error(
+            field,
+            "unknown_commune",
+            format!("Không có xã, phường mã {code} (đơn vị hiện hành)."),
+            format!("No current commune has code {code}."),
+        )),
+        Some(commune) if commune.province_code != province_code => errors.push(error(
+            field,
+            "commune_not_in_province",
+            format!("Xã, phường {code} thuộc tỉnh mã {}.", commune.province_code),
+            format!("Commune {code} belongs to province {}.", commune.province_code),
+        )),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// A district of before the reform that existed and lay in the recorded pre-2025 province.
+pub fn district_in_recorded_province(
+    conn: &mut DbConn,
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    code: &str,
+    recorded_province: Option<&str>,
+) -> Result<(), ApiError> {
+    match admin_units::find_district(conn, code)? {
+        None => errors.push(error(
+            field,
+            "unknown_district",
+            format!("Không có huyện mã {code} trước 01/07/2025."),
+            format!("No district had code {code} before 1 July 2025."),
+        )),
+        Some(district) if recorded_province != Some(district.province_code.as_str()) => errors.push(error(
+            field,
+            "district_not_in_province",
+            format!(
+                "Huyện {code} thuộc tỉnh mã {} (trước 2025).",
+                district.province_code
+            ),
+            format!(
+                "District {code} belonged to province {} (before 2025).",
+                district.province_code
+            ),
+        )),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
 /// 422 with every broken rule, or Ok.
 pub fn ensure(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() {

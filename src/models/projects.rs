@@ -386,6 +386,33 @@ pub struct HistoryRow {
     pub occurred_at: NaiveDateTime,
 }
 
+impl HistoryRow {
+    /// An entry of `kind` taken by `actor` at `at`; the caller fills what the step has.
+    pub fn new(
+        project_id: i64,
+        kind: &str,
+        actor: &crate::models::audit::Actor,
+        at: NaiveDateTime,
+    ) -> HistoryRow {
+        HistoryRow {
+            id: 0,
+            project_id,
+            kind: kind.to_owned(),
+            action: None,
+            from_status: None,
+            to_status: None,
+            decision_number: None,
+            decision_date: None,
+            note: None,
+            override_reason: None,
+            budget_version: None,
+            actor_user_id: actor.user_id,
+            actor_username: actor.username.clone(),
+            occurred_at: at,
+        }
+    }
+}
+
 pub fn record_history(conn: &mut DbConn, row: &HistoryRow) -> Result<(), ApiError> {
     diesel::insert_into(project_history::table)
         .values(row)

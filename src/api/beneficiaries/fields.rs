@@ -345,30 +345,13 @@ fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>)
             format!("No current province has code {}.", fields.province_code),
         ));
     }
-    match admin_units::find_commune(conn, &fields.commune_code)? {
-        None => errors.push(error(
-            "commune_code",
-            "unknown_commune",
-            format!(
-                "Không có xã, phường mã {} (đơn vị hiện hành).",
-                fields.commune_code
-            ),
-            format!("No current commune has code {}.", fields.commune_code),
-        )),
-        Some(commune) if commune.province_code != fields.province_code => errors.push(error(
-            "commune_code",
-            "commune_not_in_province",
-            format!(
-                "Xã, phường {} thuộc tỉnh mã {}.",
-                commune.code, commune.province_code
-            ),
-            format!(
-                "Commune {} belongs to province {}.",
-                commune.code, commune.province_code
-            ),
-        )),
-        Some(_) => {}
-    }
+    crate::api::checks::commune_in_province(
+        conn,
+        errors,
+        "commune_code",
+        &fields.commune_code,
+        &fields.province_code,
+    )?;
     if let Some(code) = &fields.recorded_province_code_pre2025
         && admin_units::find_province_pre2025(conn, code)?.is_none()
     {
@@ -380,32 +363,13 @@ fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>)
         ));
     }
     if let Some(code) = &fields.recorded_district_code_pre2025 {
-        match admin_units::find_district(conn, code)? {
-            None => errors.push(error(
-                "recorded_district_code_pre2025",
-                "unknown_district",
-                format!("Không có huyện mã {code} trước 01/07/2025."),
-                format!("No district had code {code} before 1 July 2025."),
-            )),
-            Some(district)
-                if fields.recorded_province_code_pre2025.as_deref()
-                    != Some(district.province_code.as_str()) =>
-            {
-                errors.push(error(
-                    "recorded_district_code_pre2025",
-                    "district_not_in_province",
-                    format!(
-                        "Huyện {code} thuộc tỉnh mã {} (trước 2025).",
-                        district.province_code
-                    ),
-                    format!(
-                        "District {code} belonged to province {} (before 2025).",
-                        district.province_code
-                    ),
-                ))
-            }
-            Some(_) => {}
-        }
+        crate::api::checks::district_in_recorded_province(
+            conn,
+            errors,
+            "recorded_district_code_pre2025",
+            code,
+            fields.recorded_province_code_pre2025.as_deref(),
+        )?;
     }
     Ok(())
 }

@@ -351,49 +351,16 @@ fn check_units(conn: &mut DbConn, fields: &mut Fields, errors: &mut Vec<FieldErr
         ));
     }
     if let Some(code) = &fields.commune_code {
-        match admin_units::find_commune(conn, code)? {
-            None => errors.push(error(
-                "commune_code",
-                "unknown_commune",
-                format!("Không có xã, phường mã {code} (đơn vị hiện hành)."),
-                format!("No current commune has code {code}."),
-            )),
-            Some(commune) if commune.province_code != province_code => errors.push(error(
-                "commune_code",
-                "commune_not_in_province",
-                format!("Xã, phường {code} thuộc tỉnh mã {}.", commune.province_code),
-                format!("Commune {code} belongs to province {}.", commune.province_code),
-            )),
-            Some(_) => {}
-        }
+        checks::commune_in_province(conn, errors, "commune_code", code, &province_code)?;
     }
     if let Some(code) = &fields.recorded_district_code_pre2025 {
-        match admin_units::find_district(conn, code)? {
-            None => errors.push(error(
-                "recorded_district_code_pre2025",
-                "unknown_district",
-                format!("Không có huyện mã {code} trước 01/07/2025."),
-                format!("No district had code {code} before 1 July 2025."),
-            )),
-            Some(district)
-                if fields.recorded_province_code_pre2025.as_deref()
-                    != Some(district.province_code.as_str()) =>
-            {
-                errors.push(error(
-                    "recorded_district_code_pre2025",
-                    "district_not_in_province",
-                    format!(
-                        "Huyện {code} thuộc tỉnh mã {} (trước 2025).",
-                        district.province_code
-                    ),
-                    format!(
-                        "District {code} belonged to province {} (before 2025).",
-                        district.province_code
-                    ),
-                ))
-            }
-            Some(_) => {}
-        }
+        checks::district_in_recorded_province(
+            conn,
+            errors,
+            "recorded_district_code_pre2025",
+            code,
+            fields.recorded_province_code_pre2025.as_deref(),
+        )?;
     }
     Ok(())
 }

@@ -435,9 +435,6 @@ pub async fn transition_project(
             model::record_history(
                 conn,
                 &HistoryRow {
-                    id: 0,
-                    project_id: id,
-                    kind: "transition".into(),
                     action: Some(action.as_str().into()),
                     from_status: Some(status.as_str().into()),
                     to_status: Some(target.as_str().into()),
@@ -445,10 +442,7 @@ pub async fn transition_project(
                     decision_date: body.decision_date,
                     note: note.clone(),
                     override_reason: recorded_override.clone(),
-                    budget_version: None,
-                    actor_user_id: actor.user_id,
-                    actor_username: actor.username.clone(),
-                    occurred_at: updated.updated_at,
+                    ..HistoryRow::new(id, "transition", &actor, updated.updated_at)
                 },
             )?;
             let mut after = audit_snapshot(&updated);

@@ -221,25 +221,21 @@ fn store_budget(
     model::record_history(
         conn,
         &HistoryRow {
-            id: 0,
-            project_id: current.id,
-            kind: if kind == "adjustment" {
-                "adjustment"
-            } else {
-                "budget_set"
-            }
-            .to_owned(),
-            action: None,
-            from_status: None,
-            to_status: None,
             decision_number: decision.0,
             decision_date: decision.1,
             note: reason,
             override_reason,
             budget_version: Some(updated.budget_version),
-            actor_user_id: actor.user_id,
-            actor_username: actor.username.clone(),
-            occurred_at: updated.updated_at,
+            ..HistoryRow::new(
+                current.id,
+                if kind == "adjustment" {
+                    "adjustment"
+                } else {
+                    "budget_set"
+                },
+                actor,
+                updated.updated_at,
+            )
         },
     )?;
     audit::record(

@@ -435,20 +435,8 @@ pub async fn create_project(
             model::record_history(
                 conn,
                 &HistoryRow {
-                    id: 0,
-                    project_id: row.id,
-                    kind: "created".into(),
-                    action: None,
-                    from_status: None,
                     to_status: Some(ProjectStatus::Draft.as_str().into()),
-                    decision_number: None,
-                    decision_date: None,
-                    note: None,
-                    override_reason: None,
-                    budget_version: None,
-                    actor_user_id: actor.user_id,
-                    actor_username: actor.username.clone(),
-                    occurred_at: at,
+                    ..HistoryRow::new(row.id, "created", &actor, at)
                 },
             )?;
             let view = render_one(conn, &row)?;
@@ -765,20 +753,8 @@ pub async fn put_project_beneficiaries(
             model::record_history(
                 conn,
                 &HistoryRow {
-                    id: 0,
-                    project_id: id,
-                    kind: "beneficiaries_named".into(),
-                    action: None,
-                    from_status: None,
-                    to_status: None,
-                    decision_number: None,
-                    decision_date: None,
                     note: Some(format!("{} → {}", before.len(), links.len())),
-                    override_reason: None,
-                    budget_version: None,
-                    actor_user_id: actor.user_id,
-                    actor_username: actor.username.clone(),
-                    occurred_at: updated.updated_at,
+                    ..HistoryRow::new(id, "beneficiaries_named", &actor, updated.updated_at)
                 },
             )?;
             let before_links: Vec<(i64, String)> =
