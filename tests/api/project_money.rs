@@ -360,3 +360,81 @@ async fn indicators_keep_standard_units_and_name_custom_ones() {
     assert_eq!(read.body["items"][1]["actual"], 33);
     assert_eq!(read.header("etag"), stored.header("etag"));
 }
+
+/// Money that has moved binds the project: it can no longer be sent back for revision, and it is
+/// cancelled only once the state money has come back.
+#[actix_web::test]
+async fn moved_money_blocks_returns_and_must_come_back_before_cancelling() {
+    let w = World::new().await;
+    let id = w
+        .project_with_budget(
+            w.project("vocational_training", "local"),
+            budget(0, 100_000_000, 0),
+        )
+        .await;
+    w.approve(id, false).await;
+    w.step(&w.province, id, "start", json!({}))
+        .await
+        .assert_status(200);
+    pay(&w, id, movement("advance", "local", 30_000_000))
+        .await
+        .assert_status(201);
+    let back = w
+        .step(&w.province, id, "return", json!({"note": "Sai đối tượng"}))
+        .await;
+    back.assert_problem(409, "money_already_moved");
+    assert_eq!(back.body["project_status"], "in_progress");
+    w.step(&w.province, id, "cancel", decision("77/QĐ-UBND"))
+        .await
+        .assert_problem(409, "money_outstanding");
+    pay(&w, id, movement("refund", "local", 30_000_000))
+        .await
+        .assert_status(201);
+    let cancelled = w.step(&w.province, id, "cancel", decision("77/QĐ-UBND")).await;
+    cancelled.assert_status(200);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    pay(&w, id, movement("payment", "local", 1))
+        .await
+        .assert_problem(409, "money_not_allowed");
+}
+
+/// Commune staff read the projects of their commune and change none.
+#[actix_web::test]
+async fn commune_staff_read_their_communes_projects_only() {
+    let w = World::new().await;
+    let here = w.app.token_for(
+        &w.app
+            .user("xa.ducxuan", khuyencong::auth::Role::Commune)
+            .province("19")
+            .commune("01840")
+            .insert(),
+    );
+    let there = w.app.token_for(
+        &w.app
+            .user("xa.backan", khuyencong::auth::Role::Commune)
+            .province("19")
+            .commune("01843")
+            .insert(),
+    );
+    let id = w
+        .project_with_budget(w.project("trade_fair", "local"), budget(0, 10_000_000, 0))
+        .await;
+    let path = format!("/api/v1/projects/{id}");
+    w.app.get(&path).bearer(&here).send().await.assert_status(200);
+    w.app
+        .get(&path)
+        .bearer(&there)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let listed = w
+        .app
+        .get("/api/v1/projects?include_total=true")
+        .bearer(&there)
+        .send()
+        .await;
+    assert_eq!(listed.body["total"], 0);
+    w.step(&here, id, "submit", json!({}))
+        .await
+        .assert_problem(403, "forbidden");
+}
