@@ -635,3 +635,46 @@ async fn a_group_project_names_its_establishments_after_approval() {
         .count();
     assert_eq!(named_steps, 2);
 }
+
+/// Approval is judged by the cap in force on the decision's date: a stricter version that took
+/// effect after submission refuses the approval.
+#[actix_web::test]
+async fn approval_is_judged_by_the_cap_in_force_on_the_decision_date() {
+    let w = World::new().await;
+    let id = w
+        .project_with_budget(
+            w.project("demonstration_model", "national"),
+            budget(300_000_000, 0, 700_000_000),
+        )
+        .await;
+    w.step(&w.province, id, "submit", json!({}))
+        .await
+        .assert_status(200);
+    w.step(&w.ministry, id, "appraise", json!({}))
+        .await
+        .assert_status(200);
+    w.app
+        .post("/api/v1/support-caps")
+        .bearer(&w.ministry)
+        .json(json!({
+            "legal_basis": "Thông tư 20/2026/TT-BTC",
+            "funding_source": "national",
+            "activity_type": "demonstration_model",
+            "max_share_percent": 25,
+            "max_amount_vnd": 1_000_000_000,
+            "valid_from": "2026-02-01",
+        }))
+        .send()
+        .await
+        .assert_status(201);
+    // Decided before the new version: the old cap (30%) applies.
+    let earlier = json!({"decision_number": "20/QĐ-BCT", "decision_date": "2026-01-20"});
+    // Decided under the new version (25%): refused.
+    let refused = w.step(&w.ministry, id, "approve", decision("125/QĐ-BCT")).await;
+    refused.assert_problem(422, "support_cap_exceeded");
+    assert_eq!(refused.body["legal_basis"], "Thông tư 20/2026/TT-BTC");
+    assert_eq!(refused.body["allowed_vnd"], 250_000_000);
+    w.step(&w.ministry, id, "approve", earlier)
+        .await
+        .assert_status(200);
+}
