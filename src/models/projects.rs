@@ -554,6 +554,14 @@ pub fn moved(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, Moved)>, ApiErr
     Ok(out)
 }
 
+/// The money moved for one project.
+pub fn moved_one(conn: &mut DbConn, id: i64) -> Result<Moved, ApiError> {
+    Ok(moved(conn, &[id])?
+        .pop()
+        .map(|(_, moved)| moved)
+        .unwrap_or_default())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = project_indicators)]
 pub struct IndicatorRow {

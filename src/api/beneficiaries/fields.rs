@@ -2,6 +2,7 @@
 //! from the request; PATCH starts from the stored record and applies the changes; both are checked
 //! by the same [`validate`], so a rule can never be bypassed by editing instead of creating.
 
+use crate::api::checks::{self, clean, error};
 use crate::db::DbConn;
 use crate::domain::beneficiaries::{
     BeneficiaryStatus, LegalForm, MAX_EMPLOYEES, SizeClass, check_bound, check_year, name_key, phone_key,
@@ -10,7 +11,6 @@ use crate::domain::identifiers::{self, IdentifierType};
 use crate::domain::search::search_key;
 use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
-use crate::i18n::Text;
 use crate::models::beneficiaries::{BeneficiaryRow, PersonalDataRow};
 use crate::models::{admin_units, decode, now};
 
@@ -43,11 +43,6 @@ pub struct Fields {
     pub email: Option<String>,
     pub website: Option<String>,
     pub status: BeneficiaryStatus,
-}
-
-/// Cleans text (see [`clean_line`]) and turns blank text into "not given".
-pub fn clean(value: Option<String>) -> Option<String> {
-    value.map(|v| clean_line(&v)).filter(|v| !v.is_empty())
 }
 
 impl Fields {
@@ -179,10 +174,6 @@ impl Fields {
     }
 }
 
-fn error(field: &str, code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> FieldError {
-    FieldError::new(field, code, Text::new(vi.into(), en.into()))
-}
-
 /// Which identifier registers fit a legal form (enterprises have a tax code; cooperative groups
 /// may have none).
 fn allowed_identifiers(form: LegalForm) -> &'static [IdentifierType] {
@@ -292,33 +283,13 @@ pub fn validate(conn: &mut DbConn, fields: &Fields) -> Result<Vec<FieldError>, A
         )),
         _ => {}
     }
-    for (field, phone) in [
-        ("phone", &fields.phone),
-        ("representative_phone", &fields.representative_phone),
-    ] {
-        if let Some(phone) = phone
-            && phone_key(phone).is_none()
-        {
-            errors.push(error(
-                field,
-                "invalid_phone",
-                "Số điện thoại không hợp lệ.",
-                "The phone number is not valid.",
-            ));
-        }
-    }
-    if let Some(email) = &fields.email
-        && !email
-            .split_once('@')
-            .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
-    {
-        errors.push(error(
-            "email",
-            "invalid_email",
-            "Địa chỉ email không hợp lệ.",
-            "The email address is not valid.",
-        ));
-    }
+    checks::phone(&mut errors, "phone", fields.phone.as_deref());
+    checks::phone(
+        &mut errors,
+        "representative_phone",
+        fields.representative_phone.as_deref(),
+    );
+    checks::email(&mut errors, "email", fields.email.as_deref());
     if let Some(site) = &fields.website
         && !(site.starts_with("https://") || site.starts_with("http://"))
     {
@@ -334,18 +305,8 @@ pub fn validate(conn: &mut DbConn, fields: &Fields) -> Result<Vec<FieldError>, A
 
 /// Current units must exist and nest; the recorded pre-2025 units must exist and nest.
 fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>) -> Result<(), ApiError> {
-    if admin_units::find_province_2025(conn, &fields.province_code)?.is_none() {
-        errors.push(error(
-            "province_code",
-            "unknown_province",
-            format!(
-                "Không có tỉnh, thành phố mã {} (đơn vị hiện hành).",
-                fields.province_code
-            ),
-            format!("No current province has code {}.", fields.province_code),
-        ));
-    }
-    crate::api::checks::commune_in_province(
+    checks::current_province(conn, errors, "province_code", &fields.province_code)?;
+    checks::commune_in_province(
         conn,
         errors,
         "commune_code",
@@ -363,7 +324,7 @@ fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>)
         ));
     }
     if let Some(code) = &fields.recorded_district_code_pre2025 {
-        crate::api::checks::district_in_recorded_province(
+        checks::district_in_recorded_province(
             conn,
             errors,
             "recorded_district_code_pre2025",

@@ -395,7 +395,7 @@ pub async fn transition_project(
             }
             checks::ensure(errors)?;
             completeness(conn, &current, action)?;
-            let moved = model::moved(conn, &[id])?.remove(0).1;
+            let moved = model::moved_one(conn, id)?;
             let money_moved = moved.net != Default::default() || moved.state_advances != 0;
             if action == TransitionAction::Return && money_moved {
                 return Err(super::wrong_status(

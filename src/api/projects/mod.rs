@@ -203,8 +203,7 @@ impl Project {
 /// The view of one project, read with its beneficiaries and money.
 pub fn render_one(conn: &mut DbConn, row: &ProjectRow) -> Result<Project, ApiError> {
     let beneficiaries = model::beneficiaries_of(conn, &[row.id])?;
-    let moved = model::moved(conn, &[row.id])?;
-    Project::render(row, &beneficiaries, &moved[0].1)
+    Project::render(row, &beneficiaries, &model::moved_one(conn, row.id)?)
 }
 
 /// The views of a page of projects: beneficiaries and money of the whole page in two queries.

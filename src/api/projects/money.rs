@@ -57,16 +57,17 @@ impl BudgetRequest {
             other: self.other,
         }
     }
+}
 
-    fn check(&self, errors: &mut Vec<crate::error::FieldError>) {
-        for (field, value) in [
-            ("national", self.national),
-            ("local", self.local),
-            ("counterpart", self.counterpart),
-            ("other", self.other),
-        ] {
-            checks::amount(errors, field, value);
-        }
+/// Every line is an amount in đồng.
+fn check_lines(errors: &mut Vec<crate::error::FieldError>, budget: &Budget) {
+    for source in [
+        BudgetSource::National,
+        BudgetSource::Local,
+        BudgetSource::Counterpart,
+        BudgetSource::Other,
+    ] {
+        checks::amount(errors, source.as_str(), budget.get(source));
     }
 }
 
@@ -120,7 +121,7 @@ pub struct BudgetView {
 }
 
 fn render_budget(conn: &mut DbConn, row: &ProjectRow) -> Result<BudgetView, ApiError> {
-    let moved = model::moved(conn, &[row.id])?.remove(0).1;
+    let moved = model::moved_one(conn, row.id)?;
     let versions = model::budget_versions(conn, row.id)?
         .into_iter()
         .map(|v| {
@@ -307,7 +308,7 @@ pub async fn put_budget(
                 ));
             }
             let mut errors = Vec::new();
-            body.check(&mut errors);
+            check_lines(&mut errors, &body.budget());
             checks::ensure(errors)?;
             let updated = store_budget(
                 conn,
@@ -397,14 +398,7 @@ pub async fn adjust_budget(
             let decision_number = clean(Some(body.decision_number));
             let reason = body.reason.trim().to_owned();
             let mut errors = Vec::new();
-            for (field, value) in [
-                ("national", budget.national),
-                ("local", budget.local),
-                ("counterpart", budget.counterpart),
-                ("other", budget.other),
-            ] {
-                checks::amount(&mut errors, field, value);
-            }
+            check_lines(&mut errors, &budget);
             match &decision_number {
                 None => errors.push(error(
                     "decision_number",
@@ -435,7 +429,7 @@ pub async fn adjust_budget(
             }
             checks::ensure(errors.clone())?;
             // Money already moved stays covered by the new lines.
-            let moved = model::moved(conn, &[id])?.remove(0).1;
+            let moved = model::moved_one(conn, id)?;
             for source in [BudgetSource::National, BudgetSource::Local] {
                 if budget.get(source) < moved.net.get(source) {
                     errors.push(error(
@@ -742,7 +736,7 @@ pub async fn record_disbursement(
                 _ => {}
             }
             checks::ensure(errors)?;
-            let moved = model::moved(conn, &[id])?.remove(0).1;
+            let moved = model::moved_one(conn, id)?;
             check_movement(
                 &project.budget(),
                 &moved,
@@ -781,7 +775,7 @@ pub async fn record_disbursement(
                     province_code: Some(&project.province_code),
                 },
             )?;
-            let after = model::moved(conn, &[id])?.remove(0).1;
+            let after = model::moved_one(conn, id)?;
             Ok(DisbursementRecorded {
                 disbursement,
                 money: MoneySummary::new(project.budget(), &after),

@@ -29,7 +29,7 @@ use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
     Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
 };
-use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest, encode_cursor};
+use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
 use crate::state::AppState;
 
 labeled_enum! {
@@ -323,16 +323,11 @@ pub async fn list_projects(
                     )
                 })?;
             let total = page.include_total.then(|| model::count(conn, &filter, &territory)).transpose()?;
-            let more = rows.len() > page.limit as usize;
-            let mut rows = rows;
-            rows.truncate(page.limit as usize);
-            let next_cursor = more
-                .then(|| rows.last().map(|last| encode_cursor(&model::cursor_of(last, order))))
-                .flatten();
+            let rows = Page::from_rows(rows, &page, |row| model::cursor_of(row, order), total);
             Ok(Page {
-                items: render_page(conn, &rows)?,
-                next_cursor,
-                total,
+                items: render_page(conn, &rows.items)?,
+                next_cursor: rows.next_cursor,
+                total: rows.total,
             })
         })
         .await?;
