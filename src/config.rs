@@ -62,6 +62,14 @@ pub struct Config {
     /// Policy: advances before acceptance may reach this percentage of a project's state support
     /// (70 by default, the share the finance rules allow).
     pub advance_share_percent: i64,
+    /// Policy: the average jury total an entry needs to qualify for recognition (70 by default,
+    /// TT 26/2014/TT-BCT as amended). Kept on each round when it opens.
+    pub selection_qualifying_score: i64,
+    /// Policy: a certificate holds until 31 December of this year counting the issue year (3 by
+    /// default: issue year + 2).
+    pub certificate_validity_years: i32,
+    /// Requests per minute one client address may make to the public endpoints.
+    pub public_requests_per_minute: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -140,6 +148,9 @@ impl Config {
             trust_forwarded_for: parse(&var, "TRUST_X_FORWARDED_FOR", "false")?,
             cors_allowed_origins: origins(var("CORS_ALLOWED_ORIGINS").as_deref().unwrap_or(""))?,
             advance_share_percent: parse(&var, "ADVANCE_SHARE_PERCENT", "70")?,
+            selection_qualifying_score: parse(&var, "SELECTION_QUALIFYING_SCORE", "70")?,
+            certificate_validity_years: parse(&var, "CERTIFICATE_VALIDITY_YEARS", "3")?,
+            public_requests_per_minute: parse(&var, "PUBLIC_REQUESTS_PER_MINUTE", "120")?,
         };
         config.check()?;
         Ok(config)
@@ -164,7 +175,23 @@ impl Config {
                 self.advance_share_percent
             )));
         }
+        if !(1..=100).contains(&self.selection_qualifying_score) {
+            return Err(ConfigError(format!(
+                "SELECTION_QUALIFYING_SCORE must be between 1 and 100, not {}",
+                self.selection_qualifying_score
+            )));
+        }
+        if !(1..=10).contains(&self.certificate_validity_years) {
+            return Err(ConfigError(format!(
+                "CERTIFICATE_VALIDITY_YEARS must be between 1 and 10, not {}",
+                self.certificate_validity_years
+            )));
+        }
         let positive = [
+            (
+                "PUBLIC_REQUESTS_PER_MINUTE",
+                u64::from(self.public_requests_per_minute),
+            ),
             ("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl.as_secs()),
             ("REFRESH_TOKEN_TTL_SECS", self.refresh_token_ttl.as_secs()),
             ("BODY_LIMIT_BYTES", self.body_limit_bytes as u64),

@@ -1,8 +1,8 @@
-//! What every handler shares: configuration, the database, token keys and the login limiter.
+//! What every handler shares: configuration, the database, token keys and the rate limiters.
 
 use std::sync::Arc;
 
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::{LoginLimiter, PublicLimiter};
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::Db;
@@ -13,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Arc<TokenService>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub public_limiter: Arc<PublicLimiter>,
 }
 
 impl AppState {
@@ -23,6 +24,7 @@ impl AppState {
                 config.login_limit_per_username,
                 config.login_limit_per_client,
             )),
+            public_limiter: Arc::new(PublicLimiter::new(config.public_requests_per_minute)),
             config: Arc::new(config),
             db,
         }

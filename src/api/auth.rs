@@ -101,7 +101,7 @@ fn token_response(tokens: TokenResponse) -> HttpResponse {
 
 /// The address used for rate limiting: the peer, or the first `X-Forwarded-For` hop when the
 /// deployment says a trusted proxy sets it.
-fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+pub fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     if trust_forwarded_for {
         let forwarded = req
             .headers()

@@ -7,6 +7,7 @@ pub mod admin_units;
 pub mod audit_events;
 pub mod auth;
 pub mod beneficiaries;
+pub mod certification;
 pub mod checks;
 pub mod cors;
 pub mod extract;
@@ -58,6 +59,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::create_programme)
             .service(programmes::get_programme)
             .service(programmes::get_targets)
-            .service(programmes::put_targets),
+            .service(programmes::put_targets)
+            .configure(certification::configure),
     );
 }

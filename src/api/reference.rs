@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Role;
 use crate::domain::admin_units::{CommuneType, DistrictType, Era, ProvinceType, Region};
+use crate::domain::certification::{CertificateStatus, ProductGroup, RoundAction, RoundStatus, SelectionLevel};
 use crate::domain::beneficiaries::{BeneficiaryFlag, BeneficiaryStatus, LegalForm, SizeClass};
 use crate::domain::identifiers::IdentifierType;
 use crate::domain::labels::{EnumValue, Labeled};
@@ -48,6 +49,11 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<ProgrammeLevel>(),
         entry::<CeilingBasis>(),
         entry::<IndicatorCode>(),
+        entry::<ProductGroup>(),
+        entry::<SelectionLevel>(),
+        entry::<RoundStatus>(),
+        entry::<RoundAction>(),
+        entry::<CertificateStatus>(),
     ])
 }
 

@@ -52,3 +52,71 @@ impl LoginLimiter {
         Ok(())
     }
 }
+
+/// What the public endpoints tell a client about its allowance (the `RateLimit-*` headers of
+/// draft-ietf-httpapi-ratelimit-headers).
+#[derive(Debug, Clone, Copy)]
+pub struct Allowance {
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the full allowance is back.
+    pub reset_secs: u64,
+}
+
+impl Allowance {
+    pub fn headers(self) -> [(&'static str, String); 3] {
+        [
+            ("RateLimit-Limit", self.limit.to_string()),
+            ("RateLimit-Remaining", self.remaining.to_string()),
+            ("RateLimit-Reset", self.reset_secs.to_string()),
+        ]
+    }
+}
+
+/// Requests to the public endpoints (no sign-in) are limited per client address.
+pub struct PublicLimiter {
+    by_client: RateLimiter<
+        String,
+        governor::state::keyed::DefaultKeyedStateStore<String>,
+        DefaultClock,
+        governor::middleware::StateInformationMiddleware,
+    >,
+    per_minute: u32,
+    clock: DefaultClock,
+}
+
+impl PublicLimiter {
+    pub fn new(per_minute: u32) -> PublicLimiter {
+        let limit = RateLimit {
+            attempts: per_minute,
+            per: std::time::Duration::from_secs(60),
+        };
+        PublicLimiter {
+            by_client: RateLimiter::keyed(quota(limit)).with_middleware(),
+            per_minute: per_minute.max(1),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request; `429` with the wait when the client is over its allowance.
+    pub fn check(&self, client: &str) -> Result<Allowance, ApiError> {
+        if self.by_client.len() > MAX_TRACKED_KEYS {
+            self.by_client.retain_recent();
+        }
+        match self.by_client.check_key(&client.to_owned()) {
+            Ok(snapshot) => {
+                let remaining = snapshot.remaining_burst_capacity();
+                let per_request = 60.0 / f64::from(self.per_minute);
+                Ok(Allowance {
+                    limit: self.per_minute,
+                    remaining,
+                    reset_secs: (f64::from(self.per_minute - remaining.min(self.per_minute)) * per_request).ceil() as u64,
+                })
+            }
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.clock.now());
+                Err(ApiError::too_many_requests(wait.as_secs().max(1)))
+            }
+        }
+    }
+}

@@ -357,6 +357,117 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    products (id) {
+        id -> BigInt,
+        beneficiary_id -> BigInt,
+        name -> Text,
+        product_group -> Text,
+        is_set -> Bool,
+        description -> Nullable<Text>,
+        quality_standards_json -> Text,
+        awards_json -> Text,
+        photos_json -> Text,
+        search_key -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    selection_rounds (id) {
+        id -> BigInt,
+        level -> Text,
+        year -> BigInt,
+        era -> Text,
+        title -> Text,
+        commune_code -> Nullable<Text>,
+        district_code -> Nullable<Text>,
+        province_code -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        owner_province_code -> Nullable<Text>,
+        decision_number -> Nullable<Text>,
+        decision_date -> Nullable<Date>,
+        lower_level_round_not_held -> Bool,
+        qualifying_score -> BigInt,
+        status -> Text,
+        recognition_decision_number -> Nullable<Text>,
+        recognition_decision_date -> Nullable<Date>,
+        published_at -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    selection_round_judges (round_id, user_id) {
+        round_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    selection_entries (id) {
+        id -> BigInt,
+        round_id -> BigInt,
+        product_id -> BigInt,
+        beneficiary_id -> BigInt,
+        basis_certificate_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+        recognised -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    selection_scores (entry_id, judge_user_id) {
+        entry_id -> BigInt,
+        judge_user_id -> BigInt,
+        market -> BigInt,
+        economic_technical_social_environmental -> BigInt,
+        cultural_aesthetic -> BigInt,
+        other -> BigInt,
+        total -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        number -> Text,
+        level -> Text,
+        year -> BigInt,
+        era -> Text,
+        scope_code -> Text,
+        round_id -> Nullable<BigInt>,
+        entry_id -> Nullable<BigInt>,
+        product_id -> BigInt,
+        beneficiary_id -> BigInt,
+        province_code -> Text,
+        region_code -> Text,
+        decision_number -> Text,
+        issued_on -> Date,
+        valid_until -> Date,
+        legacy -> Bool,
+        revoked_at -> Nullable<Timestamp>,
+        revocation_reason -> Nullable<Text>,
+        revocation_decision_number -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificate_number_sequences (prefix) {
+        prefix -> Text,
+        last_value -> BigInt,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(beneficiary_annual_figures -> beneficiaries (beneficiary_id));
 diesel::joinable!(beneficiary_personal_data -> beneficiaries (beneficiary_id));
@@ -364,6 +475,12 @@ diesel::joinable!(communes_2025 -> provinces_2025 (province_code));
 diesel::joinable!(project_beneficiaries -> projects (project_id));
 diesel::joinable!(project_beneficiaries -> beneficiaries (beneficiary_id));
 diesel::joinable!(projects -> organizations (implementing_unit_id));
+diesel::joinable!(products -> beneficiaries (beneficiary_id));
+diesel::joinable!(selection_entries -> selection_rounds (round_id));
+diesel::joinable!(selection_entries -> products (product_id));
+diesel::joinable!(selection_round_judges -> users (user_id));
+diesel::joinable!(selection_scores -> selection_entries (entry_id));
+diesel::joinable!(certificates -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     provinces_pre2025,
@@ -389,4 +506,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_budget_versions,
     project_disbursements,
     project_indicators,
+    products,
+    selection_rounds,
+    selection_round_judges,
+    selection_entries,
+    selection_scores,
+    certificates,
+    certificate_number_sequences,
 );

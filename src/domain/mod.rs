@@ -2,6 +2,7 @@
 
 pub mod admin_units;
 pub mod beneficiaries;
+pub mod certification;
 pub mod identifiers;
 pub mod labels;
 pub mod projects;

@@ -3,6 +3,7 @@
 pub mod admin_units;
 pub mod audit;
 pub mod beneficiaries;
+pub mod certification;
 pub mod organizations;
 pub mod programmes;
 pub mod projects;

@@ -163,6 +163,8 @@ problem_responses! {
         (name = "projects", description = "Đề án khuyến công / Projects: lifecycle, budget by source, adjustments, money movements, indicators"),
         (name = "support-caps", description = "Mức hỗ trợ tối đa / Support caps by legal basis, funding source, activity type and period"),
         (name = "programmes", description = "Chương trình khuyến công / Programmes and their targets per province and activity type"),
+        (name = "certification", description = "Bình chọn sản phẩm CNNT tiêu biểu / Product certification: products, selection rounds, juries, entries, scores, certificates"),
+        (name = "public", description = "Tra cứu công khai / Public, without sign-in: certificate verification and the catalogue of certified products"),
         (name = "audit", description = "Nhật ký kiểm toán / Audit log"),
         (name = "admin-units", description = "Đơn vị hành chính / Administrative units before and after the 2025 reform"),
         (name = "reference", description = "Danh mục / Reference enumerations with Vietnamese and English labels"),
