@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod beneficiaries;
+mod certification;
 mod binary;
 mod contract;
 mod cors;
