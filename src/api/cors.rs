@@ -19,6 +19,7 @@ pub fn middleware(origins: &[String]) -> Cors {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::ACCEPT_LANGUAGE,
             HeaderName::from_static("idempotency-key"),
             REQUEST_ID_HEADER,
@@ -28,6 +29,9 @@ pub fn middleware(origins: &[String]) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             REQUEST_ID_HEADER,
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
         ])
         .max_age(PREFLIGHT_MAX_AGE_SECS);
     origins

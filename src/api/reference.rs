@@ -7,8 +7,10 @@ use actix_web::{HttpResponse, get, web};
 
 use crate::auth::Role;
 use crate::domain::admin_units::{CommuneType, DistrictType, Era, ProvinceType, Region};
-use crate::domain::certification::{CertificateStatus, ProductGroup, RoundAction, RoundStatus, SelectionLevel};
 use crate::domain::beneficiaries::{BeneficiaryFlag, BeneficiaryStatus, LegalForm, SizeClass};
+use crate::domain::certification::{
+    CertificateStatus, ProductGroup, RoundAction, RoundStatus, SelectionLevel,
+};
 use crate::domain::identifiers::IdentifierType;
 use crate::domain::labels::{EnumValue, Labeled};
 use crate::domain::projects::{

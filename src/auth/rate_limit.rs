@@ -110,7 +110,8 @@ impl PublicLimiter {
                 Ok(Allowance {
                     limit: self.per_minute,
                     remaining,
-                    reset_secs: (f64::from(self.per_minute - remaining.min(self.per_minute)) * per_request).ceil() as u64,
+                    reset_secs: (f64::from(self.per_minute - remaining.min(self.per_minute)) * per_request)
+                        .ceil() as u64,
                 })
             }
             Err(not_until) => {

@@ -276,19 +276,16 @@ mod tests {
     #[test]
     fn standings_average_rank_with_ties_and_qualify_exactly() {
         let totals = vec![
-            vec![80, 70, 75],   // 75
-            vec![],             // not scored
-            vec![70, 69, 71],   // 70: qualifies
-            vec![90, 60],       // 75: shares first place
-            vec![70, 70, 69],   // 69.67: does not
+            vec![80, 70, 75], // 75
+            vec![],           // not scored
+            vec![70, 69, 71], // 70: qualifies
+            vec![90, 60],     // 75: shares first place
+            vec![70, 70, 69], // 69.67: does not
         ];
         let s = standings(&totals, 70);
         assert_eq!(s[1], None);
         let s: Vec<Standing> = s.into_iter().flatten().collect();
-        assert_eq!(
-            s.iter().map(|x| x.rank).collect::<Vec<_>>(),
-            vec![1, 3, 1, 4]
-        );
+        assert_eq!(s.iter().map(|x| x.rank).collect::<Vec<_>>(), vec![1, 3, 1, 4]);
         assert_eq!(
             s.iter().map(|x| x.qualifies).collect::<Vec<_>>(),
             vec![true, true, true, false]

@@ -54,7 +54,11 @@ pub fn update_product(
     row: &ProductRow,
     expected_version: i64,
 ) -> Result<Option<ProductRow>, ApiError> {
-    let target = products::table.filter(products::id.eq(row.id).and(products::version.eq(expected_version)));
+    let target = products::table.filter(
+        products::id
+            .eq(row.id)
+            .and(products::version.eq(expected_version)),
+    );
     Ok(diesel::update(target)
         .set(row)
         .returning(products::all_columns)
@@ -71,7 +75,10 @@ pub struct ProductFilter {
     pub search_pattern: Option<String>,
 }
 
-fn products_filtered(filter: &ProductFilter, territory: &Territory) -> products::BoxedQuery<'static, DbBackend> {
+fn products_filtered(
+    filter: &ProductFilter,
+    territory: &Territory,
+) -> products::BoxedQuery<'static, DbBackend> {
     let mut query = products::table.into_boxed();
     query = match territory {
         Territory::National => query,
@@ -139,7 +146,11 @@ pub fn list_products(
         .load(conn)?)
 }
 
-pub fn count_products(conn: &mut DbConn, filter: &ProductFilter, territory: &Territory) -> Result<i64, ApiError> {
+pub fn count_products(
+    conn: &mut DbConn,
+    filter: &ProductFilter,
+    territory: &Territory,
+) -> Result<i64, ApiError> {
     Ok(products_filtered(filter, territory).count().get_result(conn)?)
 }
 
@@ -214,7 +225,11 @@ pub fn insert_round(conn: &mut DbConn, row: &RoundRow) -> Result<RoundRow, ApiEr
         .get_result(conn)?)
 }
 
-pub fn update_round(conn: &mut DbConn, row: &RoundRow, expected_version: i64) -> Result<Option<RoundRow>, ApiError> {
+pub fn update_round(
+    conn: &mut DbConn,
+    row: &RoundRow,
+    expected_version: i64,
+) -> Result<Option<RoundRow>, ApiError> {
     let target = selection_rounds::table.filter(
         selection_rounds::id
             .eq(row.id)
@@ -293,7 +308,13 @@ pub fn judges(conn: &mut DbConn, round_id: i64) -> Result<Vec<JudgeRow>, ApiErro
         .inner_join(users::table)
         .filter(selection_round_judges::round_id.eq(round_id))
         .order(users::id)
-        .select((users::id, users::username, users::display_name, users::role, users::active))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::role,
+            users::active,
+        ))
         .load(conn)?)
 }
 
@@ -353,13 +374,21 @@ pub struct EntryRow {
 
 pub fn find_entry(conn: &mut DbConn, round_id: i64, id: i64) -> Result<Option<EntryRow>, ApiError> {
     Ok(selection_entries::table
-        .filter(selection_entries::id.eq(id).and(selection_entries::round_id.eq(round_id)))
+        .filter(
+            selection_entries::id
+                .eq(id)
+                .and(selection_entries::round_id.eq(round_id)),
+        )
         .select(EntryRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-pub fn entry_of_product(conn: &mut DbConn, round_id: i64, product_id: i64) -> Result<Option<EntryRow>, ApiError> {
+pub fn entry_of_product(
+    conn: &mut DbConn,
+    round_id: i64,
+    product_id: i64,
+) -> Result<Option<EntryRow>, ApiError> {
     Ok(selection_entries::table
         .filter(
             selection_entries::round_id
@@ -378,7 +407,11 @@ pub fn insert_entry(conn: &mut DbConn, row: &EntryRow) -> Result<EntryRow, ApiEr
         .get_result(conn)?)
 }
 
-pub fn update_entry(conn: &mut DbConn, row: &EntryRow, expected_version: i64) -> Result<Option<EntryRow>, ApiError> {
+pub fn update_entry(
+    conn: &mut DbConn,
+    row: &EntryRow,
+    expected_version: i64,
+) -> Result<Option<EntryRow>, ApiError> {
     let target = selection_entries::table.filter(
         selection_entries::id
             .eq(row.id)
@@ -462,7 +495,9 @@ pub fn find_score(conn: &mut DbConn, entry_id: i64, judge: i64) -> Result<Option
 /// Replaces one judge's score of one entry.
 pub fn put_score(conn: &mut DbConn, row: &ScoreRow) -> Result<(), ApiError> {
     diesel::delete(selection_scores::table.find((row.entry_id, row.judge_user_id))).execute(conn)?;
-    diesel::insert_into(selection_scores::table).values(row).execute(conn)?;
+    diesel::insert_into(selection_scores::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -512,7 +547,10 @@ pub fn find_certificate(conn: &mut DbConn, id: i64) -> Result<Option<Certificate
         .optional()?)
 }
 
-pub fn find_certificate_by_number(conn: &mut DbConn, number: &str) -> Result<Option<CertificateRow>, ApiError> {
+pub fn find_certificate_by_number(
+    conn: &mut DbConn,
+    number: &str,
+) -> Result<Option<CertificateRow>, ApiError> {
     Ok(certificates::table
         .filter(certificates::number.eq(number))
         .select(CertificateRow::as_select())
@@ -594,7 +632,11 @@ pub fn product_certificates(
 }
 
 /// All certificates at some levels holding on `day`, by product (candidates for nomination).
-pub fn holding_at_levels(conn: &mut DbConn, levels: &[&str], day: NaiveDate) -> Result<Vec<CertificateRow>, ApiError> {
+pub fn holding_at_levels(
+    conn: &mut DbConn,
+    levels: &[&str],
+    day: NaiveDate,
+) -> Result<Vec<CertificateRow>, ApiError> {
     Ok(certificates::table
         .filter(certificates::level.eq_any(levels.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>()))
         .filter(certificates::issued_on.le(day))
@@ -718,7 +760,9 @@ pub fn catalogue(
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<(ProductRow, Vec<CertificateRow>)>, ApiError> {
-    let mut ids = certificates_filtered(filter).select(certificates::product_id).distinct();
+    let mut ids = certificates_filtered(filter)
+        .select(certificates::product_id)
+        .distinct();
     if let Some(after) = after {
         ids = ids.filter(certificates::product_id.gt(after));
     }

@@ -21,6 +21,17 @@ const ID_AND_VERSION: &[(&str, &str)] = &[
     ("header.If-Match", "$response.header.ETag"),
 ];
 
+/// An entry of a round.
+const ENTRY: &[(&str, &str)] = &[
+    ("id", "$response.body#/round_id"),
+    ("entry_id", "$response.body#/id"),
+];
+const ENTRY_AND_VERSION: &[(&str, &str)] = &[
+    ("id", "$response.body#/round_id"),
+    ("entry_id", "$response.body#/id"),
+    ("header.If-Match", "$response.header.ETag"),
+];
+
 const LINKS: &LinkTable = &[
     (
         "create_organization",
@@ -138,6 +149,67 @@ const LINKS: &LinkTable = &[
             ("GetUser", "get_user", ID),
             ("UpdateUser", "update_user", ID_AND_VERSION),
             ("RevokeSessions", "revoke_sessions", ID),
+        ],
+    ),
+    (
+        "create_product",
+        "201",
+        &[
+            ("GetProduct", "get_product", ID),
+            ("UpdateProduct", "update_product", ID_AND_VERSION),
+            (
+                "ListProductCertificates",
+                "list_certificates",
+                &[("query.product_id", "$response.body#/id")],
+            ),
+        ],
+    ),
+    (
+        "create_round",
+        "201",
+        &[
+            ("GetRound", "get_round", ID),
+            ("UpdateRound", "update_round", ID_AND_VERSION),
+            ("TransitionRound", "transition_round", ID_AND_VERSION),
+            ("GetJudges", "get_judges", ID),
+            ("PutJudges", "put_judges", ID),
+            ("ListEntries", "list_entries", ID),
+            ("CreateEntry", "create_entry", ID),
+            ("ListEligibleProducts", "eligible_products", ID),
+            ("Recognise", "recognise", ID_AND_VERSION),
+        ],
+    ),
+    (
+        "transition_round",
+        "200",
+        &[
+            ("NextTransition", "transition_round", ID_AND_VERSION),
+            ("Recognise", "recognise", ID_AND_VERSION),
+            ("ListEntries", "list_entries", ID),
+        ],
+    ),
+    (
+        "create_entry",
+        "201",
+        &[
+            ("GetEntry", "get_entry", ENTRY),
+            ("UpdateEntry", "update_entry", ENTRY_AND_VERSION),
+            ("DeleteEntry", "delete_entry", ENTRY),
+            ("GetScores", "get_scores", ENTRY),
+            ("PutScores", "put_scores", ENTRY),
+        ],
+    ),
+    (
+        "record_legacy_certificate",
+        "201",
+        &[
+            ("GetCertificate", "get_certificate", ID),
+            ("RevokeCertificate", "revoke_certificate", ID),
+            (
+                "VerifyCertificate",
+                "verify_certificate",
+                &[("number", "$response.body#/number")],
+            ),
         ],
     ),
     (

@@ -150,7 +150,9 @@ impl World {
 
     pub async fn score(&self, token: &str, round: i64, entry: i64, points: [i64; 4]) -> Resp {
         self.app
-            .put(&format!("/api/v1/selection-rounds/{round}/entries/{entry}/scores"))
+            .put(&format!(
+                "/api/v1/selection-rounds/{round}/entries/{entry}/scores"
+            ))
             .bearer(token)
             .json(json!({
                 "market": points[0],
@@ -180,7 +182,14 @@ impl World {
     /// Runs an open round of `token`'s with `product` entered by `entrant`: the first three judges
     /// score it with `totals` split over the criteria, the round closes and the entry is
     /// recognised. Returns the certificate.
-    pub async fn certify(&self, token: &str, entrant: &str, round: i64, product: i64, totals: [i64; 3]) -> Value {
+    pub async fn certify(
+        &self,
+        token: &str,
+        entrant: &str,
+        round: i64,
+        product: i64,
+        totals: [i64; 3],
+    ) -> Value {
         let entry = self.enter(entrant, round, product).await;
         entry.assert_status(201);
         let entry = entry.body["id"].as_i64().unwrap();
@@ -188,7 +197,9 @@ impl World {
         self.set_judges(token, round, &jury).await.assert_status(200);
         self.step(token, round, "start_scoring").await.assert_status(200);
         for ((_, judge), total) in self.judges[..3].iter().zip(totals) {
-            self.score(judge, round, entry, split(total)).await.assert_status(200);
+            self.score(judge, round, entry, split(total))
+                .await
+                .assert_status(200);
         }
         self.step(token, round, "close").await.assert_status(200);
         let recognised = self.recognise(token, round, &[entry]).await;
@@ -229,20 +240,30 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
     assert_eq!(entry.body["average_total"], Value::Null);
 
     let jury: Vec<i64> = w.judges[..3].iter().map(|(id, _)| *id).collect();
-    w.set_judges(&w.commune, commune_round, &jury).await.assert_status(200);
-    w.step(&w.commune, commune_round, "start_scoring").await.assert_status(200);
+    w.set_judges(&w.commune, commune_round, &jury)
+        .await
+        .assert_status(200);
+    w.step(&w.commune, commune_round, "start_scoring")
+        .await
+        .assert_status(200);
     for ((_, judge), points) in w.judges[..3]
         .iter()
         .zip([[35, 35, 8, 8], [30, 32, 7, 8], [28, 30, 6, 6]])
     {
         let scored = w.score(judge, commune_round, entry_id, points).await;
         scored.assert_status(200);
-        assert_documented("put", "/api/v1/selection-rounds/{id}/entries/{entry_id}/scores", &scored);
+        assert_documented(
+            "put",
+            "/api/v1/selection-rounds/{id}/entries/{entry_id}/scores",
+            &scored,
+        );
     }
     // A judge sees its own scores only; the organiser sees the three.
     let own = w
         .app
-        .get(&format!("/api/v1/selection-rounds/{commune_round}/entries/{entry_id}"))
+        .get(&format!(
+            "/api/v1/selection-rounds/{commune_round}/entries/{entry_id}"
+        ))
         .bearer(&w.judges[0].1)
         .send()
         .await;
@@ -264,7 +285,9 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
     assert_eq!(item["rank"], 1);
     assert_eq!(item["qualifies"], true);
 
-    w.step(&w.commune, commune_round, "close").await.assert_status(200);
+    w.step(&w.commune, commune_round, "close")
+        .await
+        .assert_status(200);
     let recognised = w.recognise(&w.commune, commune_round, &[entry_id]).await;
     recognised.assert_status(200);
     assert_documented("post", "/api/v1/selection-rounds/{id}/recognition", &recognised);
@@ -286,18 +309,25 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
         .await;
     let province_entry = w.enter(&w.province, province_round, w.product).await;
     province_entry.assert_status(201);
-    assert_eq!(province_entry.body["basis_certificate_id"], commune_certificate["id"]);
+    assert_eq!(
+        province_entry.body["basis_certificate_id"],
+        commune_certificate["id"]
+    );
     w.enter(&w.province, province_round, w.product)
         .await
         .assert_problem(422, "validation_failed");
     let province_entry = province_entry.body["id"].as_i64().unwrap();
     w.app
-        .delete(&format!("/api/v1/selection-rounds/{province_round}/entries/{province_entry}"))
+        .delete(&format!(
+            "/api/v1/selection-rounds/{province_round}/entries/{province_entry}"
+        ))
         .bearer(&w.province)
         .send()
         .await
         .assert_status(204);
-    let province_certificate = w.certify(&w.province, &w.province, province_round, w.product, [90, 85, 80]).await;
+    let province_certificate = w
+        .certify(&w.province, &w.province, province_round, w.product, [90, 85, 80])
+        .await;
     assert_eq!(province_certificate["number"], "TINH-2026-19-0001");
 
     // The commune round now counts one nomination to the next level.
@@ -330,23 +360,40 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
         .await;
     let eligible = w
         .app
-        .get(&format!("/api/v1/selection-rounds/{region_round}/eligible-products"))
+        .get(&format!(
+            "/api/v1/selection-rounds/{region_round}/eligible-products"
+        ))
         .bearer(&w.ministry)
         .send()
         .await;
     eligible.assert_status(200);
-    assert_documented("get", "/api/v1/selection-rounds/{id}/eligible-products", &eligible);
+    assert_documented(
+        "get",
+        "/api/v1/selection-rounds/{id}/eligible-products",
+        &eligible,
+    );
     assert_eq!(eligible.body["items"][0]["product_id"], w.product);
-    assert_eq!(eligible.body["items"][0]["certificate_number"], "TINH-2026-19-0001");
-    let region_certificate = w.certify(&w.ministry, &w.province, region_round, w.product, [80, 82, 78]).await;
+    assert_eq!(
+        eligible.body["items"][0]["certificate_number"],
+        "TINH-2026-19-0001"
+    );
+    let region_certificate = w
+        .certify(&w.ministry, &w.province, region_round, w.product, [80, 82, 78])
+        .await;
     assert_eq!(region_certificate["number"], "KV-2026-BAC-0001");
     let after = w
         .app
-        .get(&format!("/api/v1/selection-rounds/{region_round}/eligible-products"))
+        .get(&format!(
+            "/api/v1/selection-rounds/{region_round}/eligible-products"
+        ))
         .bearer(&w.ministry)
         .send()
         .await;
-    assert_eq!(after.body["items"], json!([]), "an entered product is no longer eligible");
+    assert_eq!(
+        after.body["items"],
+        json!([]),
+        "an entered product is no longer eligible"
+    );
 
     // National round.
     let national_round = w
@@ -355,18 +402,27 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
             json!({"level": "national", "year": 2026, "title": "Bình chọn cấp quốc gia 2026"}),
         )
         .await;
-    let national_certificate = w.certify(&w.ministry, &w.ministry, national_round, w.product, [92, 88, 90]).await;
+    let national_certificate = w
+        .certify(&w.ministry, &w.ministry, national_round, w.product, [92, 88, 90])
+        .await;
     let number = national_certificate["number"].as_str().unwrap().to_owned();
     assert_eq!(number, "QG-2026-VN-0001");
 
     // Anyone verifies it, without signing in.
-    let verified = w.app.get(&format!("/api/v1/public/certificates/{number}")).send().await;
+    let verified = w
+        .app
+        .get(&format!("/api/v1/public/certificates/{number}"))
+        .send()
+        .await;
     verified.assert_status(200);
     assert_documented("get", "/api/v1/public/certificates/{number}", &verified);
     assert_eq!(verified.body["status"], "active");
     assert_eq!(verified.body["level"], "national");
     assert_eq!(verified.body["product_name"], "Bộ bàn ghế mây tre đan");
-    assert_eq!(verified.body["establishment_name"], "Hợp tác xã Mây tre đan Đức Xuân");
+    assert_eq!(
+        verified.body["establishment_name"],
+        "Hợp tác xã Mây tre đan Đức Xuân"
+    );
     assert_eq!(verified.body["province_code"], "19");
     assert_eq!(verified.body["province_name"], "Thái Nguyên");
     assert!(verified.header("cache-control").unwrap().contains("max-age"));
@@ -381,17 +437,28 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
     again.assert_status(304);
     assert_eq!(again.header("etag"), Some(etag.as_str()));
 
-    let catalogue = w.app.get("/api/v1/public/products?q=may%20tre&level=national").send().await;
+    let catalogue = w
+        .app
+        .get("/api/v1/public/products?q=may%20tre&level=national")
+        .send()
+        .await;
     catalogue.assert_status(200);
     assert_documented("get", "/api/v1/public/products", &catalogue);
     assert_eq!(catalogue.body["items"][0]["product_id"], w.product);
     assert_eq!(catalogue.body["items"][0]["certificates"][0]["number"], number);
-    assert!(!catalogue.text.contains("phone"), "no contact data in public: {}", catalogue.text);
+    assert!(
+        !catalogue.text.contains("phone"),
+        "no contact data in public: {}",
+        catalogue.text
+    );
 
     // Every step was audited.
     let certificates = w
         .app
-        .get(&format!("/api/v1/certificates?product_id={}&include_total=true", w.product))
+        .get(&format!(
+            "/api/v1/certificates?product_id={}&include_total=true",
+            w.product
+        ))
         .bearer(&w.other_province)
         .send()
         .await;
@@ -465,10 +532,17 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
         .await
         .assert_problem(409, "already_revoked");
 
-    let verified = w.app.get("/api/v1/public/certificates/125-QD-UBND-2025").send().await;
+    let verified = w
+        .app
+        .get("/api/v1/public/certificates/125-QD-UBND-2025")
+        .send()
+        .await;
     verified.assert_status(200);
     assert_eq!(verified.body["status"], "revoked");
-    assert_eq!(verified.body["revocation_reason"], "Sản phẩm không còn đáp ứng tiêu chí");
+    assert_eq!(
+        verified.body["revocation_reason"],
+        "Sản phẩm không còn đáp ứng tiêu chí"
+    );
     let listed = w.app.get("/api/v1/public/products?province_code=19").send().await;
     listed.assert_status(200);
     assert_eq!(listed.body["items"], json!([]));
@@ -488,7 +562,11 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
 }
 
 fn codes(response: &Resp) -> Vec<String> {
-    response.field_errors().into_iter().map(|(_, code)| code).collect()
+    response
+        .field_errors()
+        .into_iter()
+        .map(|(_, code)| code)
+        .collect()
 }
 
 #[actix_web::test]
@@ -549,7 +627,12 @@ async fn entries_without_a_valid_lower_level_certificate_are_refused_with_the_re
     let expired = w.enter(&w.ministry, region, w.product).await;
     expired.assert_problem(422, "validation_failed");
     assert_eq!(codes(&expired), ["lower_level_certificate_expired"]);
-    assert!(expired.body["errors"][0]["message"].as_str().unwrap().contains("88-QD-UBND-2023"));
+    assert!(
+        expired.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("88-QD-UBND-2023")
+    );
 
     // A round recorded for 2024 judges the same certificate at the end of 2024: it held then.
     let past = w
@@ -568,7 +651,10 @@ async fn producers_outside_the_rounds_scope_are_refused_even_under_a_reused_prov
     let w = World::new().await;
     // Commune round of Đức Xuân: a producer of another commune is outside.
     let elsewhere = w
-        .establishment("Cơ sở Chè Phong Quang", json!({"province_code": "19", "commune_code": "01849"}))
+        .establishment(
+            "Cơ sở Chè Phong Quang",
+            json!({"province_code": "19", "commune_code": "01849"}),
+        )
         .await;
     let tea = w.product(elsewhere, "Chè búp khô").await;
     let round = w
@@ -599,17 +685,28 @@ async fn producers_outside_the_rounds_scope_are_refused_even_under_a_reused_prov
     assert_eq!(created.body["era"], "pre2025");
     assert_eq!(created.body["owner_province_code"], "44");
     let old_quang_tri = w
-        .establishment("Cơ sở Nước mắm Cửa Việt", json!({"province_code": "44", "commune_code": "18859", "recorded_province_code_pre2025": "45"}))
+        .establishment(
+            "Cơ sở Nước mắm Cửa Việt",
+            json!({"province_code": "44", "commune_code": "18859", "recorded_province_code_pre2025": "45"}),
+        )
         .await;
     let old_quang_binh = w
-        .establishment("Cơ sở Khoai deo Quảng Ninh", json!({"province_code": "44", "commune_code": "18871", "recorded_province_code_pre2025": "44"}))
+        .establishment(
+            "Cơ sở Khoai deo Quảng Ninh",
+            json!({"province_code": "44", "commune_code": "18871", "recorded_province_code_pre2025": "44"}),
+        )
         .await;
     let fish_sauce = w.product(old_quang_tri, "Nước mắm Cửa Việt").await;
     let dried = w.product(old_quang_binh, "Khoai deo").await;
     let refused = w.enter(&w.quang_tri, round, fish_sauce).await;
     refused.assert_problem(422, "validation_failed");
     assert_eq!(codes(&refused), ["outside_round_scope"]);
-    assert!(refused.body["errors"][0]["message"].as_str().unwrap().contains("45"));
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("45")
+    );
     w.enter(&w.quang_tri, round, dried).await.assert_status(201);
 
     // A regional round of the centre and highlands does not take a northern producer.
@@ -633,9 +730,13 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
             json!({"level": "commune", "year": 2026, "title": "Bình chọn cấp xã 2026", "commune_code": "01840"}),
         )
         .await;
-    let entry = w.enter(&w.commune, round, w.product).await.body["id"].as_i64().unwrap();
+    let entry = w.enter(&w.commune, round, w.product).await.body["id"]
+        .as_i64()
+        .unwrap();
     let second = w.product(w.establishment, "Giỏ mây").await;
-    let low = w.enter(&w.commune, round, second).await.body["id"].as_i64().unwrap();
+    let low = w.enter(&w.commune, round, second).await.body["id"]
+        .as_i64()
+        .unwrap();
     // A second entry of the same product is refused.
     let twice = w.enter(&w.commune, round, w.product).await;
     twice.assert_problem(422, "validation_failed");
@@ -647,8 +748,12 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
     w.score(&judge_token, round, entry, [30, 30, 5, 5])
         .await
         .assert_problem(409, "round_state");
-    w.step(&w.commune, round, "close").await.assert_problem(409, "illegal_transition");
-    w.step(&w.commune, round, "start_scoring").await.assert_status(200);
+    w.step(&w.commune, round, "close")
+        .await
+        .assert_problem(409, "illegal_transition");
+    w.step(&w.commune, round, "start_scoring")
+        .await
+        .assert_status(200);
 
     let over = w.score(&judge_token, round, entry, [41, 30, 11, 5]).await;
     over.assert_problem(422, "validation_failed");
@@ -666,7 +771,9 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
             json!({"level": "commune", "year": 2026, "title": "Bình chọn cấp xã Phong Quang", "commune_code": "01849"}),
         )
         .await;
-    w.set_judges(&w.province, other_round, &[w.judges[1].0]).await.assert_status(200);
+    w.set_judges(&w.province, other_round, &[w.judges[1].0])
+        .await
+        .assert_status(200);
     w.score(&w.judges[1].1, round, entry, [30, 30, 5, 5])
         .await
         .assert_problem(403, "not_a_judge");
@@ -674,10 +781,16 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
         .await
         .assert_problem(403, "not_a_judge");
 
-    w.score(&judge_token, round, entry, [30, 30, 6, 5]).await.assert_status(200);
+    w.score(&judge_token, round, entry, [30, 30, 6, 5])
+        .await
+        .assert_status(200);
     // Changing its own score replaces it.
-    w.score(&judge_token, round, entry, [32, 30, 6, 5]).await.assert_status(200);
-    w.score(&judge_token, round, low, [20, 25, 8, 7]).await.assert_status(200);
+    w.score(&judge_token, round, entry, [32, 30, 6, 5])
+        .await
+        .assert_status(200);
+    w.score(&judge_token, round, low, [20, 25, 8, 7])
+        .await
+        .assert_status(200);
     // A judge who has scored stays on the jury.
     w.set_judges(&w.commune, round, &[w.judges[2].0])
         .await
@@ -706,7 +819,9 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
     );
     let none = w
         .app
-        .get(&format!("/api/v1/certificates?round_id={round}&include_total=true"))
+        .get(&format!(
+            "/api/v1/certificates?round_id={round}&include_total=true"
+        ))
         .bearer(&w.ministry)
         .send()
         .await;
@@ -765,22 +880,72 @@ async fn only_the_organiser_of_a_level_runs_its_rounds() {
         .send()
         .await
         .assert_problem(403, "not_organiser");
-    w.enter(other, round, w.product).await.assert_problem(403, "not_organiser");
+    w.enter(other, round, w.product)
+        .await
+        .assert_problem(403, "not_organiser");
     w.set_judges(other, round, &[w.judges[0].0])
         .await
         .assert_problem(403, "not_organiser");
-    let entry = w.enter(&w.province, round, w.product).await.body["id"].as_i64().unwrap();
+    let entry = w.enter(&w.province, round, w.product).await.body["id"]
+        .as_i64()
+        .unwrap();
     w.app
         .delete(&format!("/api/v1/selection-rounds/{round}/entries/{entry}"))
         .bearer(other)
         .send()
         .await
         .assert_problem(403, "not_organiser");
-    w.step(other, round, "start_scoring").await.assert_problem(403, "not_organiser");
+    w.step(other, round, "start_scoring")
+        .await
+        .assert_problem(403, "not_organiser");
     w.step(&w.province, round, "start_scoring")
         .await
         .assert_problem(422, "validation_failed");
     // The commune's staff do not run the province's round either, and a judge is no organiser.
-    w.step(&w.commune, round, "start_scoring").await.assert_problem(403, "not_organiser");
-    w.step(&w.judges[0].1, round, "start_scoring").await.assert_problem(403, "not_organiser");
+    w.step(&w.commune, round, "start_scoring")
+        .await
+        .assert_problem(403, "not_organiser");
+    w.step(&w.judges[0].1, round, "start_scoring")
+        .await
+        .assert_problem(403, "not_organiser");
+}
+
+#[actix_web::test]
+async fn the_public_endpoints_are_limited_per_client_address_and_say_how_much_is_left() {
+    let app = TestApp::with_config(&[("PUBLIC_REQUESTS_PER_MINUTE", "2")]);
+    // A malformed condition is refused before it counts.
+    app.get("/api/v1/public/products")
+        .peer("203.0.113.7:4999")
+        .header("If-None-Match", "\u{84}")
+        .send()
+        .await
+        .assert_problem(400, "invalid_if_none_match");
+    let first = app
+        .get("/api/v1/public/products")
+        .peer("203.0.113.7:5000")
+        .send()
+        .await;
+    first.assert_status(200);
+    assert_eq!(first.header("ratelimit-limit"), Some("2"));
+    assert_eq!(first.header("ratelimit-remaining"), Some("1"));
+    let second = app
+        .get("/api/v1/public/products")
+        .peer("203.0.113.7:5001")
+        .send()
+        .await;
+    assert_eq!(second.header("ratelimit-remaining"), Some("0"));
+    let third = app
+        .get("/api/v1/public/certificates/TINH-2026-19-0001")
+        .peer("203.0.113.7:5002")
+        .send()
+        .await;
+    third.assert_problem(429, "rate_limited");
+    assert_documented("get", "/api/v1/public/certificates/{number}", &third);
+    assert!(third.header("retry-after").is_some());
+    // Another address has its own allowance.
+    app.get("/api/v1/public/products")
+        .peer("198.51.100.9:5000")
+        .send()
+        .await
+        .assert_status(200);
 }

@@ -161,7 +161,10 @@ pub struct CertificateListQuery {
 #[serde(deny_unknown_fields)]
 pub struct LegacyCertificateRequest {
     /// The original number; a `/` of the paper number is written `-`.
-    #[schema(example = "125-QD-UBND-2019-07", pattern = r"^ *[A-Za-z0-9][A-Za-z0-9._-]{0,59} *$")]
+    #[schema(
+        example = "125-QD-UBND-2019-07",
+        pattern = r"^ *[A-Za-z0-9][A-Za-z0-9._-]{0,59} *$"
+    )]
     pub number: String,
     pub level: SelectionLevel,
     /// The year of the round that recognised the product.
@@ -294,7 +297,10 @@ pub async fn record_legacy_certificate(
             checks::year(&mut errors, "year", body.year);
             checks::length(&mut errors, "decision_number", &decision_number, 1, 100);
             let issue_year = i64::from(body.issued_on.year());
-            if issue_year < body.year || issue_year > body.year + 1 || body.issued_on > Utc::now().date_naive() {
+            if issue_year < body.year
+                || issue_year > body.year + 1
+                || body.issued_on > Utc::now().date_naive()
+            {
                 errors.push(error(
                     "issued_on",
                     "out_of_range",
@@ -322,7 +328,10 @@ pub async fn record_legacy_certificate(
                 errors.push(error(
                     "product_id",
                     "unknown_product",
-                    format!("Không có sản phẩm mã {} (trong phạm vi của bạn).", body.product_id),
+                    format!(
+                        "Không có sản phẩm mã {} (trong phạm vi của bạn).",
+                        body.product_id
+                    ),
                     format!("No product {} (within your territory).", body.product_id),
                 ));
                 return Err(ApiError::validation(errors));
@@ -475,7 +484,10 @@ pub async fn revoke_certificate(
             let revoked = model::revoke(conn, id, &reason, &decision_number, now())?.ok_or_else(|| {
                 ApiError::conflict(
                     "already_revoked",
-                    Text::new("Giấy chứng nhận đã bị thu hồi.", "The certificate is already revoked."),
+                    Text::new(
+                        "Giấy chứng nhận đã bị thu hồi.",
+                        "The certificate is already revoked.",
+                    ),
                 )
             })?;
             let view = render(conn, &revoked, today)?;

@@ -201,7 +201,12 @@ fn render(conn: &mut DbConn, ranked: &Ranked, view: &ScoreView) -> Result<Entry,
 }
 
 /// One entry of a round as the principal sees it.
-fn render_one(conn: &mut DbConn, principal: &Principal, round: &RoundRow, entry_id: i64) -> Result<Entry, ApiError> {
+fn render_one(
+    conn: &mut DbConn,
+    principal: &Principal,
+    round: &RoundRow,
+    entry_id: i64,
+) -> Result<Entry, ApiError> {
     let view = score_view(principal, round)?;
     let all = ranked(conn, round)?;
     let one = all
@@ -213,7 +218,11 @@ fn render_one(conn: &mut DbConn, principal: &Principal, round: &RoundRow, entry_
 
 /// 403 unless the principal may enter products in this round: its organiser, or province staff
 /// nominating a product of their province to a regional or national round.
-fn ensure_may_enter(principal: &Principal, round: &RoundRow, producer: Option<&BeneficiaryRow>) -> Result<(), ApiError> {
+fn ensure_may_enter(
+    principal: &Principal,
+    round: &RoundRow,
+    producer: Option<&BeneficiaryRow>,
+) -> Result<(), ApiError> {
     let level = level_of(round)?;
     if organises(
         principal,
@@ -247,7 +256,10 @@ fn lower_level_certificate(
     }
     let codes: Vec<&str> = below.iter().map(|l| l.as_str()).collect();
     let day = entry_reference_day(round.year, today);
-    if let Some(holding) = model::holding_certificates(conn, product_id, &codes, day)?.into_iter().next() {
+    if let Some(holding) = model::holding_certificates(conn, product_id, &codes, day)?
+        .into_iter()
+        .next()
+    {
         return Ok(Ok(Some(holding)));
     }
     if round.lower_level_round_not_held {
@@ -317,8 +329,14 @@ fn eligible(
     {
         errors.push(refusal(
             "already_entered",
-            format!("Sản phẩm đã có hồ sơ số {} trong vòng bình chọn này.", existing.id),
-            format!("The product is already entered in this round (entry {}).", existing.id),
+            format!(
+                "Sản phẩm đã có hồ sơ số {} trong vòng bình chọn này.",
+                existing.id
+            ),
+            format!(
+                "The product is already entered in this round (entry {}).",
+                existing.id
+            ),
         ));
     }
     let basis = match lower_level_certificate(conn, round, product_id, chrono::Utc::now().date_naive())? {
@@ -623,7 +641,12 @@ pub async fn update_entry(
             let producer = beneficiaries::find(conn, current.beneficiary_id)?;
             ensure_may_enter(&principal, &round, producer.as_ref())?;
             if_match?.check(current.version)?;
-            ensure_status(&round, &[RoundStatus::Open], "sửa hồ sơ", "entries can be changed")?;
+            ensure_status(
+                &round,
+                &[RoundStatus::Open],
+                "sửa hồ sơ",
+                "entries can be changed",
+            )?;
             let before = render_one(conn, &principal, &round, entry_id)?;
             let mut next = current.clone();
             if let Some(v) = body.note {
@@ -633,7 +656,8 @@ pub async fn update_entry(
             checks::max_length(&mut errors, "note", next.note.as_deref(), 2000);
             checks::ensure(errors)?;
             if let Some(product_id) = body.product_id {
-                let (product, producer, basis) = eligible(conn, &principal, &round, product_id, Some(entry_id))?;
+                let (product, producer, basis) =
+                    eligible(conn, &principal, &round, product_id, Some(entry_id))?;
                 next.product_id = product.id;
                 next.beneficiary_id = producer.id;
                 next.basis_certificate_id = basis.map(|c| c.id);
@@ -695,7 +719,12 @@ pub async fn delete_entry(
             let current = model::find_entry(conn, id, entry_id)?.ok_or_else(ApiError::not_found)?;
             let producer = beneficiaries::find(conn, current.beneficiary_id)?;
             ensure_may_enter(&principal, &round, producer.as_ref())?;
-            ensure_status(&round, &[RoundStatus::Open], "rút hồ sơ", "entries can be withdrawn")?;
+            ensure_status(
+                &round,
+                &[RoundStatus::Open],
+                "rút hồ sơ",
+                "entries can be withdrawn",
+            )?;
             let before = render_one(conn, &principal, &round, entry_id)?;
             model::delete_entry(conn, entry_id)?;
             audit::record(
@@ -837,7 +866,11 @@ pub async fn put_scores(
                     entity_type: SCORE_ENTITY,
                     entity_id: format!("{entry_id}:{}", principal.user_id),
                     action: if before.is_some() { "update" } else { "create" },
-                    before: before.as_ref().map(Score::from).as_ref().and_then(audit::snapshot),
+                    before: before
+                        .as_ref()
+                        .map(Score::from)
+                        .as_ref()
+                        .and_then(audit::snapshot),
                     after: audit::snapshot(&score),
                     province_code: round.owner_province_code.as_deref(),
                 },
@@ -915,7 +948,9 @@ pub async fn eligible_products(
                 let Some(producer) = beneficiaries::find(conn, product.beneficiary_id)? else {
                     continue;
                 };
-                if !principal.sees(owner(&producer)) || check_scope(&scope, &Place::of(conn, &producer)?, "")?.is_some() {
+                if !principal.sees(owner(&producer))
+                    || check_scope(&scope, &Place::of(conn, &producer)?, "")?.is_some()
+                {
                     continue;
                 }
                 last_product = Some(certificate.product_id);

@@ -14,6 +14,7 @@ pub mod rounds;
 use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::checks::error;
 use crate::auth::{Principal, Role};
 use crate::db::DbConn;
 use crate::db::schema::{provinces_2025, provinces_pre2025};
@@ -23,7 +24,6 @@ use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::beneficiaries::BeneficiaryRow;
 use crate::models::certification::RoundRow;
-use crate::api::checks::error;
 use crate::models::{admin_units, decode};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -83,7 +83,9 @@ pub fn organises(
                 && owner_province == principal.province_code.as_deref()
         }
         Role::Commune => {
-            level == SelectionLevel::Commune && commune.is_some() && commune == principal.commune_code.as_deref()
+            level == SelectionLevel::Commune
+                && commune.is_some()
+                && commune == principal.commune_code.as_deref()
         }
         _ => false,
     }
@@ -207,9 +209,15 @@ impl ScopeCodes {
 
     /// The era a scope is read in: commune rounds use current units, district rounds the units
     /// before the reform; other levels the era given, else `pre2025` for records before 2025.
-    pub fn era_for(level: SelectionLevel, given: Option<Era>, before_2025: bool, errors: &mut Vec<FieldError>) -> Era {
+    pub fn era_for(
+        level: SelectionLevel,
+        given: Option<Era>,
+        before_2025: bool,
+        errors: &mut Vec<FieldError>,
+    ) -> Era {
         match (level, given) {
-            (SelectionLevel::Commune, Some(Era::Pre2025)) | (SelectionLevel::District, Some(Era::Current)) => {
+            (SelectionLevel::Commune, Some(Era::Pre2025))
+            | (SelectionLevel::District, Some(Era::Current)) => {
                 errors.push(FieldError::new(
                     "era",
                     "era_mismatch",
@@ -286,8 +294,14 @@ impl ScopeCodes {
             errors.push(error(
                 field,
                 "unknown_unit",
-                format!("Không có đơn vị mã {code} trong danh mục {} ({field}).", self.era.as_str()),
-                format!("No unit has code {code} among the {} units ({field}).", self.era.as_str()),
+                format!(
+                    "Không có đơn vị mã {code} trong danh mục {} ({field}).",
+                    self.era.as_str()
+                ),
+                format!(
+                    "No unit has code {code} among the {} units ({field}).",
+                    self.era.as_str()
+                ),
             ))
         };
         Ok(match self.level {
@@ -315,7 +329,9 @@ impl ScopeCodes {
                 Some(code) => {
                     let found = match self.era {
                         Era::Current => admin_units::find_province_2025(conn, code)?.map(|p| p.code),
-                        Era::Pre2025 => admin_units::find_province_pre2025(conn, code)?.map(|p| p.successor_code),
+                        Era::Pre2025 => {
+                            admin_units::find_province_pre2025(conn, code)?.map(|p| p.successor_code)
+                        }
                     };
                     if found.is_none() {
                         unknown(errors, "province_code", code);
@@ -334,7 +350,8 @@ impl ScopeCodes {
 pub fn check_scope(round: &ScopeCodes, place: &Place, field: &str) -> Result<Option<FieldError>, ApiError> {
     let level = round.level;
     let era = round.era;
-    let outside = |vi: String, en: String| Some(FieldError::new(field, "outside_round_scope", Text::new(vi, en)));
+    let outside =
+        |vi: String, en: String| Some(FieldError::new(field, "outside_round_scope", Text::new(vi, en)));
     Ok(match level {
         SelectionLevel::National => None,
         SelectionLevel::Commune => {

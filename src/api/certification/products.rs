@@ -37,7 +37,10 @@ const MAX_LIST_ITEMS: usize = 20;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Photo {
-    #[schema(example = "https://khuyencong.example.vn/anh/may-tre-dan-01.jpg", max_length = 2000)]
+    #[schema(
+        example = "https://khuyencong.example.vn/anh/may-tre-dan-01.jpg",
+        max_length = 2000
+    )]
     pub url: String,
     /// 64 hexadecimal digits.
     #[schema(pattern = r"^[0-9a-fA-F]{64}$")]
@@ -196,7 +199,10 @@ fn check_photos(errors: &mut Vec<FieldError>, photos: &[Photo]) {
     }
     for (i, photo) in photos.iter().enumerate() {
         let url = photo.url.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.contains(' ') {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || url.len() > 2000
+            || url.contains(' ')
+        {
             errors.push(error(
                 &format!("photos[{i}].url"),
                 "invalid_url",
@@ -250,7 +256,8 @@ fn apply(row: &mut ProductRow, fields: Fields) -> Result<(), ApiError> {
     row.product_group = fields.product_group.as_str().to_owned();
     row.is_set = fields.is_set;
     row.description = description;
-    row.quality_standards_json = serde_json::to_string(&standards).map_err(|e| ApiError::internal(e.to_string()))?;
+    row.quality_standards_json =
+        serde_json::to_string(&standards).map_err(|e| ApiError::internal(e.to_string()))?;
     row.awards_json = serde_json::to_string(&awards).map_err(|e| ApiError::internal(e.to_string()))?;
     row.photos_json = serde_json::to_string(&photos).map_err(|e| ApiError::internal(e.to_string()))?;
     Ok(())
@@ -274,7 +281,9 @@ fn render_rows(conn: &mut DbConn, rows: &[ProductRow]) -> Result<Vec<Product>, A
         .iter()
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
-        .map(|id| beneficiaries::find(conn, *id)?.ok_or_else(|| ApiError::internal("product without producer")))
+        .map(|id| {
+            beneficiaries::find(conn, *id)?.ok_or_else(|| ApiError::internal("product without producer"))
+        })
         .collect::<Result<_, _>>()?;
     rows.iter()
         .map(|row| {
@@ -369,8 +378,14 @@ pub async fn create_product(
                     ApiError::validation(vec![error(
                         "beneficiary_id",
                         "unknown_beneficiary",
-                        format!("Không có cơ sở mã {} (trong phạm vi của bạn).", body.beneficiary_id),
-                        format!("No establishment {} (within your territory).", body.beneficiary_id),
+                        format!(
+                            "Không có cơ sở mã {} (trong phạm vi của bạn).",
+                            body.beneficiary_id
+                        ),
+                        format!(
+                            "No establishment {} (within your territory).",
+                            body.beneficiary_id
+                        ),
                     )])
                 })?;
             ensure_not_merged(&producer)?;

@@ -25,6 +25,7 @@ use crate::domain::certification::{
 };
 use crate::domain::search::contains_pattern;
 use crate::error::ApiError;
+use crate::i18n::Text;
 use crate::models::certification::{self as model, CertificateFilter};
 use crate::models::{beneficiaries, decode};
 use crate::openapi::{BadRequest, NotFound, TooManyRequests, Unavailable};
@@ -109,6 +110,28 @@ pub struct CatalogueQuery {
     pub cursor: Option<String>,
 }
 
+/// The entity tags of `If-None-Match`, refused with 400 when the header is not printable ASCII
+/// or longer than the document allows.
+fn if_none_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IF_NONE_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .filter(|v| v.len() <= 200 && v.bytes().all(|b| (0x20..0x7f).contains(&b)))
+        .map(|v| Some(v.to_owned()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_if_none_match",
+                Text::new(
+                    "Tiêu đề If-None-Match phải là các ETag đã nhận (ký tự ASCII in được, tối đa 200).",
+                    "The If-None-Match header must list ETags received earlier (printable ASCII, at most 200).",
+                ),
+            )
+        })
+}
+
 fn allowance(state: &AppState, req: &HttpRequest) -> Result<Allowance, ApiError> {
     state
         .public_limiter
@@ -116,18 +139,25 @@ fn allowance(state: &AppState, req: &HttpRequest) -> Result<Allowance, ApiError>
 }
 
 /// A cacheable JSON answer with its strong `ETag`, or `304` when the client holds it already.
-fn cacheable(req: &HttpRequest, allowance: Allowance, body: &impl Serialize) -> Result<HttpResponse, ApiError> {
+fn cacheable(
+    if_none_match: Option<&str>,
+    allowance: Allowance,
+    body: &impl Serialize,
+) -> Result<HttpResponse, ApiError> {
     let json = serde_json::to_vec(body).map_err(|e| ApiError::internal(e.to_string()))?;
     let digest = Sha256::digest(&json);
     let tag = format!(
         "\"{}\"",
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        digest[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
-    let matches = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let matches = if_none_match.is_some_and(|v| {
+        v.split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == tag || t == "*")
+    });
     let mut response = if matches {
         HttpResponse::NotModified()
     } else {
@@ -186,6 +216,7 @@ pub async fn verify_certificate(
     req: HttpRequest,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let conditional = if_none_match(&req)?;
     let allowance = allowance(&state, &req)?;
     let number = number.into_inner();
     if !is_certificate_number(&number) {
@@ -197,7 +228,8 @@ pub async fn verify_certificate(
         .read(move |conn| {
             let row = match model::find_certificate_by_number(conn, &number)? {
                 Some(row) => row,
-                None => model::find_certificate_by_number(conn, &number.to_uppercase())?.ok_or_else(ApiError::not_found)?,
+                None => model::find_certificate_by_number(conn, &number.to_uppercase())?
+                    .ok_or_else(ApiError::not_found)?,
             };
             let product = model::find_product(conn, row.product_id)?.ok_or_else(ApiError::not_found)?;
             let producer = beneficiaries::find(conn, row.beneficiary_id)?.ok_or_else(ApiError::not_found)?;
@@ -221,7 +253,7 @@ pub async fn verify_certificate(
             })
         })
         .await?;
-    cacheable(&req, allowance, &view)
+    cacheable(conditional.as_deref(), allowance, &view)
 }
 
 /// The catalogue of certified products: those holding an active certificate.
@@ -255,6 +287,7 @@ pub async fn catalogue(
     req: HttpRequest,
     ApiQuery(query): ApiQuery<CatalogueQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let conditional = if_none_match(&req)?;
     let allowance = allowance(&state, &req)?;
     let page: PageRequest<i64> = PageRequest::parse(
         PageParams {
@@ -281,7 +314,9 @@ pub async fn catalogue(
             let names = province_names(conn)?;
             let mut items = Vec::new();
             for (product, certificates) in model::catalogue(conn, &filter, page.after, page.fetch_limit())? {
-                let Some(latest) = certificates.last() else { continue };
+                let Some(latest) = certificates.last() else {
+                    continue;
+                };
                 let producer = beneficiaries::find(conn, product.beneficiary_id)?
                     .ok_or_else(|| ApiError::internal("product without producer"))?;
                 items.push(CatalogueProduct {
@@ -311,5 +346,5 @@ pub async fn catalogue(
             Ok(Page::from_rows(items, &page, |p| p.product_id, None))
         })
         .await?;
-    cacheable(&req, allowance, &result)
+    cacheable(conditional.as_deref(), allowance, &result)
 }

@@ -103,12 +103,17 @@ pub async fn recognise(
             let mut errors = Vec::new();
             checks::length(&mut errors, "decision_number", &decision_number, 1, 100);
             let today = chrono::Utc::now().date_naive();
-            if body.decision_date > today || i64::from(chrono::Datelike::year(&body.decision_date)) < round.year {
+            if body.decision_date > today
+                || i64::from(chrono::Datelike::year(&body.decision_date)) < round.year
+            {
                 errors.push(error(
                     "decision_date",
                     "out_of_range",
                     format!("Ngày quyết định từ năm {} đến hôm nay.", round.year),
-                    format!("The decision is dated from the round's year {} to today.", round.year),
+                    format!(
+                        "The decision is dated from the round's year {} to today.",
+                        round.year
+                    ),
                 ));
             }
             let standing = ranked(conn, &round)?;
@@ -151,7 +156,11 @@ pub async fn recognise(
             let scope = ScopeCodes::of_round(&round)?;
             let at = now();
             let mut issued = Vec::new();
-            for entry in standing.iter().map(|r| &r.entry).filter(|e| chosen.contains(&e.id)) {
+            for entry in standing
+                .iter()
+                .map(|r| &r.entry)
+                .filter(|e| chosen.contains(&e.id))
+            {
                 let producer = beneficiaries::find(conn, entry.beneficiary_id)?
                     .ok_or_else(|| ApiError::internal("entry without producer"))?;
                 let place = Place::of(conn, &producer)?;

@@ -97,7 +97,8 @@ pub struct Round {
 
 pub fn summary(conn: &mut DbConn, round: &RoundRow) -> Result<RoundSummary, ApiError> {
     let entries = ranked(conn, round)?;
-    let establishments: std::collections::BTreeSet<i64> = entries.iter().map(|e| e.entry.beneficiary_id).collect();
+    let establishments: std::collections::BTreeSet<i64> =
+        entries.iter().map(|e| e.entry.beneficiary_id).collect();
     let certificates: Vec<i64> = model::round_certificates(conn, round.id)?
         .iter()
         .map(|c| c.id)
@@ -154,7 +155,12 @@ pub fn status_of(row: &RoundRow) -> Result<RoundStatus, ApiError> {
 }
 
 /// 409 unless the round is in `expected`.
-pub fn ensure_status(row: &RoundRow, expected: &[RoundStatus], doing_vi: &str, doing_en: &str) -> Result<(), ApiError> {
+pub fn ensure_status(
+    row: &RoundRow,
+    expected: &[RoundStatus],
+    doing_vi: &str,
+    doing_en: &str,
+) -> Result<(), ApiError> {
     let status = status_of(row)?;
     if expected.contains(&status) {
         return Ok(());
@@ -211,7 +217,10 @@ pub struct CreateRoundRequest {
     pub level: SelectionLevel,
     #[schema(minimum = 2000, maximum = 2100, example = 2026)]
     pub year: i64,
-    #[schema(example = "Bình chọn sản phẩm CNNT tiêu biểu cấp tỉnh năm 2026", max_length = 300)]
+    #[schema(
+        example = "Bình chọn sản phẩm CNNT tiêu biểu cấp tỉnh năm 2026",
+        max_length = 300
+    )]
     pub title: String,
     /// The era of the scope code: `pre2025` for district rounds and rounds before 2025, `current`
     /// for commune rounds and rounds since 2025 (the defaults).
@@ -275,12 +284,21 @@ pub struct Judge {
 }
 
 /// Checks the round's own fields and its scope; returns the era and the owner province.
-fn check_round(conn: &mut DbConn, row: &RoundRow, era_given: Option<Era>) -> Result<(Era, Option<String>), ApiError> {
+fn check_round(
+    conn: &mut DbConn,
+    row: &RoundRow,
+    era_given: Option<Era>,
+) -> Result<(Era, Option<String>), ApiError> {
     let level = level_of(row)?;
     let mut errors = Vec::new();
     checks::year(&mut errors, "year", row.year);
     checks::length(&mut errors, "title", &row.title, 2, 300);
-    checks::max_length(&mut errors, "decision_number", row.decision_number.as_deref(), 100);
+    checks::max_length(
+        &mut errors,
+        "decision_number",
+        row.decision_number.as_deref(),
+        100,
+    );
     let era = ScopeCodes::era_for(level, era_given, row.year <= 2024, &mut errors);
     if row.lower_level_round_not_held && level.levels_below().is_empty() {
         errors.push(error(
@@ -618,7 +636,11 @@ pub async fn transition_round(
                             body.action.as_str(),
                             status.as_str()
                         ),
-                        format!("Cannot {} a round that is {}.", body.action.as_str(), status.as_str()),
+                        format!(
+                            "Cannot {} a round that is {}.",
+                            body.action.as_str(),
+                            status.as_str()
+                        ),
                     ),
                 )
                 .with_extension("round_status", status.as_str())
