@@ -365,6 +365,18 @@ pub struct EntryListQuery {
     pub include_total: Option<bool>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EligibleQuery {
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
 /// A new entry.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -885,11 +897,7 @@ pub async fn put_scores(
 /// entered yet: the nominations the round may receive.
 #[utoipa::path(
     tag = "certification",
-    params(
-        ("id" = i64, Path, description = "Round id"),
-        ("limit" = Option<u32>, Query, description = "Page size, 1–500 (default 50)", minimum = 1, maximum = 500),
-        ("cursor" = Option<String>, Query, description = "Opaque: the `next_cursor` of the previous page", pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024),
-    ),
+    params(("id" = i64, Path, description = "Round id"), EligibleQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<EligibleProduct>, description = "Products that may be entered, in product order"),
@@ -974,11 +982,4 @@ pub async fn eligible_products(
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EligibleQuery {
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
 }
