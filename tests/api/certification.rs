@@ -596,6 +596,16 @@ async fn entries_without_a_valid_lower_level_certificate_are_refused_with_the_re
     flagged.assert_status(200);
     assert_documented("patch", "/api/v1/selection-rounds/{id}", &flagged);
     w.enter(&w.province, round, w.product).await.assert_status(201);
+    // The flag stays while an entry relies on it.
+    let etag = w.etag(round).await;
+    w.app
+        .patch(&format!("/api/v1/selection-rounds/{round}"))
+        .bearer(&w.province)
+        .header("If-Match", &etag)
+        .json(json!({"lower_level_round_not_held": false}))
+        .send()
+        .await
+        .assert_problem(409, "entries_without_certificate");
 
     // A provincial certificate of 2023 (pre-2025 Bắc Kạn) held until the end of 2025: in 2026,
     // issue year + 3, it no longer lets the product into a regional round.

@@ -556,6 +556,22 @@ pub async fn update_round(
                     "đổi điều kiện chứng nhận cấp dưới",
                     "the lower-level condition can be changed",
                 )?;
+                // Entries let in by the flag would lose the ground they were accepted on.
+                let relying: Vec<i64> = model::entries(conn, id)?
+                    .iter()
+                    .filter(|e| e.basis_certificate_id.is_none())
+                    .map(|e| e.id)
+                    .collect();
+                if !v && !relying.is_empty() && !level_of(&current)?.levels_below().is_empty() {
+                    return Err(ApiError::conflict(
+                        "entries_without_certificate",
+                        Text::new(
+                            "Có hồ sơ đã được nhận không cần giấy chứng nhận cấp dưới; hãy rút các hồ sơ đó trước.",
+                            "Some entries were received without a lower-level certificate; withdraw them first.",
+                        ),
+                    )
+                    .with_extension("entry_ids", relying));
+                }
                 next.lower_level_round_not_held = v;
             }
             check_round(conn, &next, Some(era_of(&current)?))?;
