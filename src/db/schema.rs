@@ -416,7 +416,6 @@ diesel::table! {
         beneficiary_id -> BigInt,
         basis_certificate_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
-        recognised -> Bool,
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,

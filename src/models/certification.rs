@@ -1,5 +1,7 @@
 //! Products, selection rounds with their judges, entries and scores, and certificates.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -10,6 +12,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbBackend, DbConn};
 use crate::error::ApiError;
+use crate::models::beneficiaries::BeneficiaryRow;
 
 // ---------------------------------------------------------------------------------------------
 // Products
@@ -154,12 +157,54 @@ pub fn count_products(
     Ok(products_filtered(filter, territory).count().get_result(conn)?)
 }
 
-/// The producers' names of some products, by establishment id.
-pub fn producer_names(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, String)>, ApiError> {
-    Ok(beneficiaries::table
-        .filter(beneficiaries::id.eq_any(ids.to_vec()))
-        .select((beneficiaries::id, beneficiaries::name))
-        .load(conn)?)
+/// The products and producers a page of records names, read in two queries rather than two per
+/// record.
+#[derive(Debug, Default)]
+pub struct ProductIndex {
+    products: HashMap<i64, ProductRow>,
+    producers: HashMap<i64, BeneficiaryRow>,
+}
+
+impl ProductIndex {
+    /// Loads `product_ids` and their producers, and the producers in `producer_ids` (a record may
+    /// name the producer it had when it was made).
+    pub fn load(
+        conn: &mut DbConn,
+        product_ids: &[i64],
+        producer_ids: &[i64],
+    ) -> Result<ProductIndex, ApiError> {
+        let products: HashMap<i64, ProductRow> = products::table
+            .filter(products::id.eq_any(product_ids.to_vec()))
+            .select(ProductRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let mut wanted: Vec<i64> = producer_ids.to_vec();
+        wanted.extend(products.values().map(|p| p.beneficiary_id));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let producers = beneficiaries::table
+            .filter(beneficiaries::id.eq_any(wanted))
+            .select(BeneficiaryRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|b| (b.id, b))
+            .collect();
+        Ok(ProductIndex { products, producers })
+    }
+
+    pub fn product(&self, id: i64) -> Result<&ProductRow, ApiError> {
+        self.products
+            .get(&id)
+            .ok_or_else(|| ApiError::internal(format!("product {id} missing")))
+    }
+
+    pub fn producer(&self, id: i64) -> Result<&BeneficiaryRow, ApiError> {
+        self.producers
+            .get(&id)
+            .ok_or_else(|| ApiError::internal(format!("establishment {id} missing")))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +411,6 @@ pub struct EntryRow {
     pub beneficiary_id: i64,
     pub basis_certificate_id: Option<i64>,
     pub note: Option<String>,
-    pub recognised: bool,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -436,17 +480,6 @@ pub fn entries(conn: &mut DbConn, round_id: i64) -> Result<Vec<EntryRow>, ApiErr
         .order(selection_entries::id)
         .select(EntryRow::as_select())
         .load(conn)?)
-}
-
-pub fn mark_recognised(conn: &mut DbConn, ids: &[i64], at: NaiveDateTime) -> Result<(), ApiError> {
-    diesel::update(selection_entries::table.filter(selection_entries::id.eq_any(ids.to_vec())))
-        .set((
-            selection_entries::recognised.eq(true),
-            selection_entries::version.eq(selection_entries::version + 1i64),
-            selection_entries::updated_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// The products already entered in a round.

@@ -299,6 +299,16 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
     assert_eq!(commune_certificate["region_code"], "bac");
     assert_eq!(recognised.body["round"]["status"], "published");
     assert_eq!(recognised.body["round"]["summary"]["entries_recognised"], 1);
+    let entry_now = w
+        .app
+        .get(&format!(
+            "/api/v1/selection-rounds/{commune_round}/entries/{entry_id}"
+        ))
+        .bearer(&w.commune)
+        .send()
+        .await;
+    assert_eq!(entry_now.body["recognised"], true);
+    assert_eq!(entry_now.body["certificate_id"], commune_certificate["id"]);
 
     // Province round: the commune certificate lets the product in.
     let province_round = w
@@ -546,6 +556,17 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
     let listed = w.app.get("/api/v1/public/products?province_code=19").send().await;
     listed.assert_status(200);
     assert_eq!(listed.body["items"], json!([]));
+    // A revoked certificate lets the product into no higher round.
+    let region = w
+        .open_round(
+            &w.ministry,
+            json!({"level": "region", "year": 2026, "title": "Khu vực phía Bắc 2026", "region_code": "bac"}),
+        )
+        .await;
+    let refused = w.enter(&w.ministry, region, w.product).await;
+    refused.assert_problem(422, "validation_failed");
+    assert_eq!(codes(&refused), ["lower_level_certificate_revoked"]);
+
     let filtered = w
         .app
         .get("/api/v1/certificates?status=revoked")
@@ -798,6 +819,10 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
     w.score(&judge_token, round, entry, [32, 30, 6, 5])
         .await
         .assert_status(200);
+    // Every entry needs a score before the round closes.
+    let early = w.step(&w.commune, round, "close").await;
+    early.assert_problem(422, "entries_unscored");
+    assert_eq!(early.body["entry_ids"], json!([low]));
     w.score(&judge_token, round, low, [20, 25, 8, 7])
         .await
         .assert_status(200);
@@ -896,9 +921,25 @@ async fn only_the_organiser_of_a_level_runs_its_rounds() {
     w.set_judges(other, round, &[w.judges[0].0])
         .await
         .assert_problem(403, "not_organiser");
-    let entry = w.enter(&w.province, round, w.product).await.body["id"]
-        .as_i64()
-        .unwrap();
+    let entered = w.enter(&w.province, round, w.product).await;
+    let entry = entered.body["id"].as_i64().unwrap();
+    let entry_etag = entered.header("etag").unwrap().to_owned();
+    let noted = w
+        .app
+        .patch(&format!("/api/v1/selection-rounds/{round}/entries/{entry}"))
+        .bearer(&w.province)
+        .header("If-Match", &entry_etag)
+        .json(json!({"note": "Hồ sơ bổ sung ảnh sản phẩm"}))
+        .send()
+        .await;
+    noted.assert_status(200);
+    assert_documented(
+        "patch",
+        "/api/v1/selection-rounds/{id}/entries/{entry_id}",
+        &noted,
+    );
+    assert_eq!(noted.body["note"], "Hồ sơ bổ sung ảnh sản phẩm");
+    assert_eq!(noted.body["version"], 2);
     w.app
         .delete(&format!("/api/v1/selection-rounds/{round}/entries/{entry}"))
         .bearer(other)

@@ -62,7 +62,6 @@ CREATE TABLE selection_entries (
     beneficiary_id BIGINT NOT NULL REFERENCES beneficiaries (id),
     basis_certificate_id BIGINT,
     note TEXT,
-    recognised BOOLEAN NOT NULL DEFAULT FALSE,
     version BIGINT NOT NULL DEFAULT 1,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL,

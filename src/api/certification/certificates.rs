@@ -25,7 +25,7 @@ use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
 use crate::models::beneficiaries;
-use crate::models::certification::{self as model, CertificateFilter, CertificateRow};
+use crate::models::certification::{self as model, CertificateFilter, CertificateRow, ProductIndex};
 use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
@@ -75,11 +75,19 @@ pub struct Certificate {
     pub created_at: DateTime<Utc>,
 }
 
+/// One certificate, reading its product and producer.
 pub fn render(conn: &mut DbConn, row: &CertificateRow, today: NaiveDate) -> Result<Certificate, ApiError> {
-    let product = model::find_product(conn, row.product_id)?
-        .ok_or_else(|| ApiError::internal("certificate without product"))?;
-    let producer = beneficiaries::find(conn, row.beneficiary_id)?
-        .ok_or_else(|| ApiError::internal("certificate without producer"))?;
+    let index = ProductIndex::load(conn, &[row.product_id], &[row.beneficiary_id])?;
+    render_with(&index, row, today)
+}
+
+fn render_with(
+    index: &ProductIndex,
+    row: &CertificateRow,
+    today: NaiveDate,
+) -> Result<Certificate, ApiError> {
+    let product = index.product(row.product_id)?;
+    let producer = index.producer(row.beneficiary_id)?;
     Ok(Certificate {
         id: row.id,
         number: row.number.clone(),
@@ -90,10 +98,10 @@ pub fn render(conn: &mut DbConn, row: &CertificateRow, today: NaiveDate) -> Resu
         round_id: row.round_id,
         entry_id: row.entry_id,
         product_id: row.product_id,
-        product_name: product.name,
+        product_name: product.name.clone(),
         product_group: decode("products.product_group", &product.product_group)?,
         beneficiary_id: row.beneficiary_id,
-        beneficiary_name: producer.name,
+        beneficiary_name: producer.name.clone(),
         province_code: row.province_code.clone(),
         region_code: decode("certificates.region_code", &row.region_code)?,
         decision_number: row.decision_number.clone(),
@@ -242,9 +250,12 @@ pub async fn list_certificates(
                 .include_total
                 .then(|| model::count_certificates(conn, &filter))
                 .transpose()?;
+            let products: Vec<i64> = rows.iter().map(|r| r.product_id).collect();
+            let producers: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
+            let index = ProductIndex::load(conn, &products, &producers)?;
             let items = rows
                 .iter()
-                .map(|r| render(conn, r, today))
+                .map(|r| render_with(&index, r, today))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(items, &page, |c| c.id, total))
         })

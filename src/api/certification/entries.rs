@@ -24,7 +24,9 @@ use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
 use crate::models::beneficiaries::{self as beneficiaries, BeneficiaryRow};
-use crate::models::certification::{self as model, CertificateRow, EntryRow, ProductRow, RoundRow, ScoreRow};
+use crate::models::certification::{
+    self as model, CertificateRow, EntryRow, ProductIndex, ProductRow, RoundRow, ScoreRow,
+};
 use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
@@ -91,6 +93,8 @@ pub struct Entry {
     pub qualifies: Option<bool>,
     /// Recognised by the round's decision.
     pub recognised: bool,
+    /// The certificate the recognition issued.
+    pub certificate_id: Option<i64>,
     /// The scores the caller may see: all for the organiser and national roles, a judge's own
     /// for a judge, none for others.
     pub scores: Vec<Score>,
@@ -100,11 +104,12 @@ pub struct Entry {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An entry with its scores and standing.
+/// An entry with its scores, its standing and the certificate it was recognised with.
 pub struct Ranked {
     pub entry: EntryRow,
     pub scores: Vec<ScoreRow>,
     pub standing: Option<Standing>,
+    pub certificate_id: Option<i64>,
 }
 
 /// Every entry of a round, with its scores and its standing among the others.
@@ -124,11 +129,16 @@ pub fn ranked(conn: &mut DbConn, round: &RoundRow) -> Result<Vec<Ranked>, ApiErr
         .map(|s| s.iter().map(|x| x.total).collect())
         .collect();
     let standing = standings(&totals, round.qualifying_score);
+    let certificates = model::round_certificates(conn, round.id)?;
     Ok(entries
         .into_iter()
         .zip(standing)
         .enumerate()
         .map(|(i, (entry, standing))| Ranked {
+            certificate_id: certificates
+                .iter()
+                .find(|c| c.entry_id == Some(entry.id))
+                .map(|c| c.id),
             entry,
             scores: std::mem::take(&mut grouped[i]),
             standing,
@@ -163,12 +173,17 @@ fn score_view(principal: &Principal, round: &RoundRow) -> Result<ScoreView, ApiE
 /// Staff who may sit on a jury besides accounts with role `judge`.
 const JURY_STAFF: &[Role] = &[Role::Ministry, Role::Province, Role::Commune];
 
-fn render(conn: &mut DbConn, ranked: &Ranked, view: &ScoreView) -> Result<Entry, ApiError> {
-    let product = model::find_product(conn, ranked.entry.product_id)?
-        .ok_or_else(|| ApiError::internal("entry without product"))?;
-    let producer = beneficiaries::find(conn, ranked.entry.beneficiary_id)?
-        .ok_or_else(|| ApiError::internal("entry without producer"))?;
+/// The products and producers of some entries.
+fn index(conn: &mut DbConn, entries: &[&Ranked]) -> Result<ProductIndex, ApiError> {
+    let products: Vec<i64> = entries.iter().map(|r| r.entry.product_id).collect();
+    let producers: Vec<i64> = entries.iter().map(|r| r.entry.beneficiary_id).collect();
+    ProductIndex::load(conn, &products, &producers)
+}
+
+fn render(index: &ProductIndex, ranked: &Ranked, view: &ScoreView) -> Result<Entry, ApiError> {
     let e = &ranked.entry;
+    let product = index.product(e.product_id)?;
+    let producer = index.producer(e.beneficiary_id)?;
     Ok(Entry {
         id: e.id,
         round_id: e.round_id,
@@ -176,14 +191,15 @@ fn render(conn: &mut DbConn, ranked: &Ranked, view: &ScoreView) -> Result<Entry,
         product_name: product.name.clone(),
         product_group: decode("products.product_group", &product.product_group)?,
         beneficiary_id: e.beneficiary_id,
-        beneficiary_name: producer.name,
+        beneficiary_name: producer.name.clone(),
         basis_certificate_id: e.basis_certificate_id,
         note: e.note.clone(),
         judges_scored: ranked.scores.len() as i64,
         average_total: ranked.standing.map(|s| s.average_total),
         rank: ranked.standing.map(|s| s.rank),
         qualifies: ranked.standing.map(|s| s.qualifies),
-        recognised: e.recognised,
+        recognised: ranked.certificate_id.is_some(),
+        certificate_id: ranked.certificate_id,
         scores: ranked
             .scores
             .iter()
@@ -213,7 +229,7 @@ fn render_one(
         .iter()
         .find(|r| r.entry.id == entry_id)
         .ok_or_else(ApiError::not_found)?;
-    render(conn, one, &view)
+    render(&index(conn, &[one])?, one, &view)
 }
 
 /// 403 unless the principal may enter products in this round: its organiser, or province staff
@@ -483,11 +499,15 @@ pub async fn list_entries(
                 })
                 .collect();
             let total = page.include_total.then_some(all.len() as i64);
-            let items = all
+            let shown: Vec<&Ranked> = all
                 .iter()
                 .filter(|r| page.after.is_none_or(|after| r.entry.id > after))
                 .take(page.fetch_limit() as usize)
-                .map(|r| render(conn, r, &view))
+                .collect();
+            let index = index(conn, &shown)?;
+            let items = shown
+                .iter()
+                .map(|r| render(&index, r, &view))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(items, &page, |e| e.id, total))
         })
@@ -545,7 +565,6 @@ pub async fn create_entry(
                     beneficiary_id: producer.id,
                     basis_certificate_id: basis.map(|c| c.id),
                     note,
-                    recognised: false,
                     version: 1,
                     created_at: at,
                     updated_at: at,
@@ -941,34 +960,30 @@ pub async fn eligible_products(
             let day = entry_reference_day(round.year, chrono::Utc::now().date_naive());
             let entered = model::entered_products(conn, round.id)?;
             let scope = ScopeCodes::of_round(&round)?;
+            // Certificates come by product, the latest first: the first of each product is its basis.
+            let mut candidates = model::holding_at_levels(conn, &codes, day)?;
+            candidates.retain(|c| {
+                !entered.contains(&c.product_id) && page.after.is_none_or(|after| c.product_id > after)
+            });
+            candidates.dedup_by_key(|c| c.product_id);
+            let products: Vec<i64> = candidates.iter().map(|c| c.product_id).collect();
+            let index = ProductIndex::load(conn, &products, &[])?;
             let mut items = Vec::new();
-            let mut last_product = None;
-            for certificate in model::holding_at_levels(conn, &codes, day)? {
-                if last_product == Some(certificate.product_id)
-                    || entered.contains(&certificate.product_id)
-                    || page.after.is_some_and(|after| certificate.product_id <= after)
+            for certificate in candidates {
+                let product = index.product(certificate.product_id)?;
+                let producer = index.producer(product.beneficiary_id)?;
+                if !principal.sees(owner(producer))
+                    || check_scope(&scope, &Place::of(conn, producer)?, "")?.is_some()
                 {
                     continue;
                 }
-                let Some(product) = model::find_product(conn, certificate.product_id)? else {
-                    continue;
-                };
-                let Some(producer) = beneficiaries::find(conn, product.beneficiary_id)? else {
-                    continue;
-                };
-                if !principal.sees(owner(&producer))
-                    || check_scope(&scope, &Place::of(conn, &producer)?, "")?.is_some()
-                {
-                    continue;
-                }
-                last_product = Some(certificate.product_id);
                 items.push(EligibleProduct {
                     product_id: product.id,
-                    product_name: product.name,
+                    product_name: product.name.clone(),
                     product_group: decode("products.product_group", &product.product_group)?,
                     beneficiary_id: producer.id,
-                    beneficiary_name: producer.name,
-                    province_code: producer.province_code,
+                    beneficiary_name: producer.name.clone(),
+                    province_code: producer.province_code.clone(),
                     certificate_id: certificate.id,
                     certificate_number: certificate.number,
                     certificate_level: decode("certificates.level", &certificate.level)?,

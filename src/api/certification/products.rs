@@ -19,7 +19,7 @@ use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::models::audit::{self, Actor, Change};
 use crate::models::beneficiaries::{self as beneficiaries, BeneficiaryRow};
-use crate::models::certification::{self as model, ProductFilter, ProductRow};
+use crate::models::certification::{self as model, ProductFilter, ProductIndex, ProductRow};
 use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
@@ -276,23 +276,10 @@ pub fn find_visible(
 }
 
 fn render_rows(conn: &mut DbConn, rows: &[ProductRow]) -> Result<Vec<Product>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
-    let producers: Vec<BeneficiaryRow> = ids
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .map(|id| {
-            beneficiaries::find(conn, *id)?.ok_or_else(|| ApiError::internal("product without producer"))
-        })
-        .collect::<Result<_, _>>()?;
+    let producers: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
+    let index = ProductIndex::load(conn, &[], &producers)?;
     rows.iter()
-        .map(|row| {
-            let producer = producers
-                .iter()
-                .find(|p| p.id == row.beneficiary_id)
-                .ok_or_else(|| ApiError::internal("product without producer"))?;
-            Product::render(row, producer)
-        })
+        .map(|row| Product::render(row, index.producer(row.beneficiary_id)?))
         .collect()
 }
 

@@ -26,7 +26,7 @@ use crate::domain::certification::{
 use crate::domain::search::contains_pattern;
 use crate::error::ApiError;
 use crate::i18n::Text;
-use crate::models::certification::{self as model, CertificateFilter};
+use crate::models::certification::{self as model, CertificateFilter, ProductIndex};
 use crate::models::{beneficiaries, decode};
 use crate::openapi::{BadRequest, NotFound, TooManyRequests, Unavailable};
 use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
@@ -312,13 +312,15 @@ pub async fn catalogue(
         .db
         .read(move |conn| {
             let names = province_names(conn)?;
+            let found = model::catalogue(conn, &filter, page.after, page.fetch_limit())?;
+            let producers: Vec<i64> = found.iter().map(|(p, _)| p.beneficiary_id).collect();
+            let index = ProductIndex::load(conn, &[], &producers)?;
             let mut items = Vec::new();
-            for (product, certificates) in model::catalogue(conn, &filter, page.after, page.fetch_limit())? {
+            for (product, certificates) in found {
                 let Some(latest) = certificates.last() else {
                     continue;
                 };
-                let producer = beneficiaries::find(conn, product.beneficiary_id)?
-                    .ok_or_else(|| ApiError::internal("product without producer"))?;
+                let producer = index.producer(product.beneficiary_id)?;
                 items.push(CatalogueProduct {
                     product_id: product.id,
                     photos: photos_of(&product)?,
@@ -326,7 +328,7 @@ pub async fn catalogue(
                     product_group: decode("products.product_group", &product.product_group)?,
                     is_set: product.is_set,
                     description: product.description,
-                    establishment_name: producer.name,
+                    establishment_name: producer.name.clone(),
                     province_name: names.get(&latest.province_code).cloned().unwrap_or_default(),
                     province_code: latest.province_code.clone(),
                     region_code: decode("certificates.region_code", &latest.region_code)?,

@@ -210,7 +210,6 @@ pub async fn recognise(
                 issued.push(view);
             }
             let ids: Vec<i64> = chosen.into_iter().collect();
-            model::mark_recognised(conn, &ids, at)?;
             let mut next = round.clone();
             next.status = RoundStatus::Published.as_str().to_owned();
             next.recognition_decision_number = Some(decision_number);

@@ -99,10 +99,7 @@ pub fn summary(conn: &mut DbConn, round: &RoundRow) -> Result<RoundSummary, ApiE
     let entries = ranked(conn, round)?;
     let establishments: std::collections::BTreeSet<i64> =
         entries.iter().map(|e| e.entry.beneficiary_id).collect();
-    let certificates: Vec<i64> = model::round_certificates(conn, round.id)?
-        .iter()
-        .map(|c| c.id)
-        .collect();
+    let certificates: Vec<i64> = entries.iter().filter_map(|e| e.certificate_id).collect();
     Ok(RoundSummary {
         dossiers_received: entries.len() as i64,
         distinct_establishments: establishments.len() as i64,
@@ -111,7 +108,7 @@ pub fn summary(conn: &mut DbConn, round: &RoundRow) -> Result<RoundSummary, ApiE
             .iter()
             .filter(|e| e.standing.is_some_and(|s| s.qualifies))
             .count() as i64,
-        entries_recognised: entries.iter().filter(|e| e.entry.recognised).count() as i64,
+        entries_recognised: certificates.len() as i64,
         nominations_to_next_level: model::entries_based_on(conn, &certificates)?,
     })
 }
