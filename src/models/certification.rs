@@ -287,7 +287,7 @@ pub fn update_round(
         .optional()?)
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RoundFilter {
     pub level: Option<String>,
     pub year: Option<i64>,
@@ -295,10 +295,32 @@ pub struct RoundFilter {
     /// The current province a round belongs to.
     pub province_code: Option<String>,
     pub region_code: Option<String>,
+    /// The rounds the caller sees (see `api::certification::sees_round`).
+    pub territory: Territory,
+    pub user_id: i64,
 }
 
 fn rounds_filtered(filter: &RoundFilter) -> selection_rounds::BoxedQuery<'static, DbBackend> {
     let mut query = selection_rounds::table.into_boxed();
+    let judged = selection_round_judges::table
+        .filter(selection_round_judges::user_id.eq(filter.user_id))
+        .select(selection_round_judges::round_id);
+    query = match &filter.territory {
+        Territory::National => query,
+        Territory::Province(code) => query.filter(
+            selection_rounds::owner_province_code
+                .is_null()
+                .or(selection_rounds::owner_province_code.eq(code.clone()))
+                .or(selection_rounds::id.eq_any(judged)),
+        ),
+        Territory::Commune(code) => query.filter(
+            selection_rounds::owner_province_code
+                .is_null()
+                .or(selection_rounds::commune_code.eq(code.clone()))
+                .or(selection_rounds::id.eq_any(judged)),
+        ),
+        Territory::OwnOnly => query.filter(selection_rounds::id.eq_any(judged)),
+    };
     if let Some(v) = &filter.level {
         query = query.filter(selection_rounds::level.eq(v.clone()));
     }
@@ -688,7 +710,7 @@ pub fn round_certificates(conn: &mut DbConn, round_id: i64) -> Result<Vec<Certif
         .load(conn)?)
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct CertificateFilter {
     pub level: Option<String>,
     pub year: Option<i64>,
@@ -702,10 +724,42 @@ pub struct CertificateFilter {
     pub today: Option<NaiveDate>,
     /// A `LIKE` pattern over the number (as a search key), the product's and the producer's keys.
     pub search_pattern: Option<String>,
+    /// The certificates the caller sees: those of its province's or commune's producers.
+    pub territory: Territory,
+}
+
+impl Default for CertificateFilter {
+    fn default() -> CertificateFilter {
+        CertificateFilter {
+            level: None,
+            year: None,
+            province_code: None,
+            region_code: None,
+            product_group: None,
+            product_id: None,
+            round_id: None,
+            status: None,
+            today: None,
+            search_pattern: None,
+            territory: Territory::National,
+        }
+    }
 }
 
 fn certificates_filtered(filter: &CertificateFilter) -> certificates::BoxedQuery<'static, DbBackend> {
     let mut query = certificates::table.into_boxed();
+    query = match &filter.territory {
+        Territory::National => query,
+        Territory::Province(code) => query.filter(certificates::province_code.eq(code.clone())),
+        Territory::Commune(code) => query.filter(
+            certificates::beneficiary_id.eq_any(
+                beneficiaries::table
+                    .filter(beneficiaries::commune_code.eq(code.clone()))
+                    .select(beneficiaries::id),
+            ),
+        ),
+        Territory::OwnOnly => query.filter(certificates::id.eq(-1)),
+    };
     if let Some(v) = &filter.level {
         query = query.filter(certificates::level.eq(v.clone()));
     }

@@ -340,11 +340,18 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
         .await;
     assert_eq!(province_certificate["number"], "TINH-2026-19-0001");
 
-    // The commune round now counts one nomination to the next level.
+    // The commune round now counts one nomination to the next level. Another province does not see
+    // the round at all.
+    w.app
+        .get(&format!("/api/v1/selection-rounds/{commune_round}"))
+        .bearer(&w.other_province)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
     let commune_view = w
         .app
         .get(&format!("/api/v1/selection-rounds/{commune_round}"))
-        .bearer(&w.other_province)
+        .bearer(&w.ministry)
         .send()
         .await;
     commune_view.assert_status(200);
@@ -462,14 +469,41 @@ async fn a_product_goes_from_a_commune_round_to_a_national_certificate_verified_
         catalogue.text
     );
 
-    // Every step was audited.
-    let certificates = w
+    // The province sees its producer's four certificates, another province none; each issue was
+    // audited.
+    let hidden = w
         .app
         .get(&format!(
             "/api/v1/certificates?product_id={}&include_total=true",
             w.product
         ))
         .bearer(&w.other_province)
+        .send()
+        .await;
+    assert_eq!(hidden.body["total"], 0);
+    // Another province lists the regional and national rounds only, not Thái Nguyên's own.
+    let rounds = w
+        .app
+        .get("/api/v1/selection-rounds?include_total=true")
+        .bearer(&w.other_province)
+        .send()
+        .await;
+    rounds.assert_status(200);
+    assert_documented("get", "/api/v1/selection-rounds", &rounds);
+    let levels: Vec<&str> = rounds.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["region", "national"]);
+    let certificates = w
+        .app
+        .get(&format!(
+            "/api/v1/certificates?product_id={}&include_total=true",
+            w.product
+        ))
+        .bearer(&w.province)
         .send()
         .await;
     certificates.assert_status(200);
@@ -515,11 +549,19 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
     let listed = w.app.get("/api/v1/public/products?province_code=19").send().await;
     assert_eq!(listed.body["items"][0]["product_id"], w.product);
 
-    // Another province's staff may not revoke it; its own province may.
+    // Another province's staff do not see it; the producer's commune sees it but does not organise
+    // the provincial level; the province revokes it.
     let body = json!({"reason": "Sản phẩm không còn đáp ứng tiêu chí", "decision_number": "15/QĐ-UBND"});
     w.app
         .post(&format!("/api/v1/certificates/{id}/revocation"))
         .bearer(&w.other_province)
+        .json(body.clone())
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    w.app
+        .post(&format!("/api/v1/certificates/{id}/revocation"))
+        .bearer(&w.commune)
         .json(body.clone())
         .send()
         .await
@@ -807,7 +849,7 @@ async fn scores_are_bounded_by_their_criterion_and_given_only_by_the_rounds_judg
         .assert_status(200);
     w.score(&w.judges[1].1, round, entry, [30, 30, 5, 5])
         .await
-        .assert_problem(403, "not_a_judge");
+        .assert_problem(404, "not_found");
     w.score(&w.commune, round, entry, [30, 30, 5, 5])
         .await
         .assert_problem(403, "not_a_judge");
@@ -914,11 +956,20 @@ async fn only_the_organiser_of_a_level_runs_its_rounds() {
         .json(json!({"title": "Đổi tên"}))
         .send()
         .await
-        .assert_problem(403, "not_organiser");
+        .assert_problem(404, "not_found");
     w.enter(other, round, w.product)
         .await
-        .assert_problem(403, "not_organiser");
+        .assert_problem(404, "not_found");
     w.set_judges(other, round, &[w.judges[0].0])
+        .await
+        .assert_problem(404, "not_found");
+    // The ministry sees a provincial round but does not organise it.
+    w.app
+        .patch(&format!("/api/v1/selection-rounds/{round}"))
+        .bearer(&w.ministry)
+        .header("If-Match", &etag)
+        .json(json!({"title": "Đổi tên"}))
+        .send()
         .await
         .assert_problem(403, "not_organiser");
     let entered = w.enter(&w.province, round, w.product).await;
@@ -945,17 +996,27 @@ async fn only_the_organiser_of_a_level_runs_its_rounds() {
         .bearer(other)
         .send()
         .await
-        .assert_problem(403, "not_organiser");
+        .assert_problem(404, "not_found");
     w.step(other, round, "start_scoring")
+        .await
+        .assert_problem(404, "not_found");
+    w.step(&w.ministry, round, "start_scoring")
         .await
         .assert_problem(403, "not_organiser");
     w.step(&w.province, round, "start_scoring")
         .await
         .assert_problem(422, "validation_failed");
-    // The commune's staff do not run the province's round either, and a judge is no organiser.
+    // The commune's staff and a judge off the jury do not see the province's round; a judge on
+    // it sees it but does not run it.
     w.step(&w.commune, round, "start_scoring")
         .await
-        .assert_problem(403, "not_organiser");
+        .assert_problem(404, "not_found");
+    w.step(&w.judges[0].1, round, "start_scoring")
+        .await
+        .assert_problem(404, "not_found");
+    w.set_judges(&w.province, round, &[w.judges[0].0])
+        .await
+        .assert_status(200);
     w.step(&w.judges[0].1, round, "start_scoring")
         .await
         .assert_problem(403, "not_organiser");

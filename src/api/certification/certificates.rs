@@ -1,7 +1,8 @@
 //! Certificates of typical rural industrial products: issued by a round's recognition decision, or
 //! recorded from before the registry (legacy, with their original number and era). A certificate's
-//! status is computed from its dates (`active`, `expired`) unless it was revoked. Every signed-in
-//! user reads them; the organiser of the level or the ministry revokes one.
+//! status is computed from its dates (`active`, `expired`) unless it was revoked. National roles read
+//! them all, province and commune staff those of their producers (anyone verifies one publicly); the
+//! organiser of the level or the ministry revokes one.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -12,7 +13,7 @@ use super::{Place, ScopeCodes, check_scope, not_organiser, organises};
 use crate::api::beneficiaries::owner;
 use crate::api::checks::{self, error};
 use crate::api::extract::{ApiJson, ApiQuery};
-use crate::auth::{Principal, Role};
+use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
 use crate::db::DbConn;
 use crate::domain::admin_units::{Era, Region};
@@ -114,6 +115,18 @@ fn render_with(
         revocation_decision_number: row.revocation_decision_number.clone(),
         created_at: row.created_at.and_utc(),
     })
+}
+
+/// A certificate the principal sees: national roles all, province staff those of their province's
+/// producers, commune staff those of their commune's; others 404.
+fn find_visible(conn: &mut DbConn, principal: &Principal, id: i64) -> Result<CertificateRow, ApiError> {
+    let row = model::find_certificate(conn, id)?.ok_or_else(ApiError::not_found)?;
+    let producer = beneficiaries::find(conn, row.beneficiary_id)?;
+    principal.ensure_sees(Owner {
+        province_code: Some(&row.province_code),
+        commune_code: producer.as_ref().and_then(|p| p.commune_code.as_deref()),
+    })?;
+    Ok(row)
 }
 
 /// Whether the principal may record or revoke certificates of `level` in this scope: the
@@ -218,7 +231,7 @@ pub struct RevocationRequest {
 #[get("/certificates")]
 pub async fn list_certificates(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ApiQuery(query): ApiQuery<CertificateListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<i64> = PageRequest::parse(
@@ -241,6 +254,7 @@ pub async fn list_certificates(
         status: query.status.map(|s| s.as_str().to_owned()),
         today: Some(today),
         search_pattern: query.q.as_deref().map(contains_pattern),
+        territory: principal.territory(),
     };
     let result = state
         .db
@@ -432,14 +446,14 @@ pub async fn record_legacy_certificate(
 #[get("/certificates/{id}")]
 pub async fn get_certificate(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let view = state
         .db
         .read(move |conn| {
-            let row = model::find_certificate(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let row = find_visible(conn, &principal, id)?;
             render(conn, &row, Utc::now().date_naive())
         })
         .await?;
@@ -480,7 +494,7 @@ pub async fn revoke_certificate(
     let view = state
         .db
         .write(move |conn| {
-            let current = model::find_certificate(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let current = find_visible(conn, &principal, id)?;
             let level: SelectionLevel = decode("certificates.level", &current.level)?;
             let commune = (level == SelectionLevel::Commune).then_some(current.scope_code.as_str());
             ensure_may_certify(&principal, level, Some(&current.province_code), commune)?;

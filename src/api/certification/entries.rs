@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::rounds::ensure_status;
-use super::{Place, ScopeCodes, check_scope, level_of, not_organiser, organises};
+use super::{Place, ScopeCodes, check_scope, find_visible_round, level_of, not_organiser, organises};
 use crate::api::beneficiaries::{ensure_not_merged, owner};
 use crate::api::checks::{self, clean, error};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
@@ -447,15 +447,6 @@ pub struct EligibleProduct {
     pub valid_until: NaiveDate,
 }
 
-fn find_round(conn: &mut DbConn, id: i64, lock: bool) -> Result<RoundRow, ApiError> {
-    let round = if lock {
-        model::lock_round(conn, id)?
-    } else {
-        model::find_round(conn, id)?
-    };
-    round.ok_or_else(ApiError::not_found)
-}
-
 /// List the entries of a round with their standing, best first once scored.
 #[utoipa::path(
     tag = "certification",
@@ -488,7 +479,7 @@ pub async fn list_entries(
     let result = state
         .db
         .read(move |conn| {
-            let round = find_round(conn, id, false)?;
+            let round = find_visible_round(conn, &principal, id, false)?;
             let view = score_view(&principal, &round)?;
             let all: Vec<Ranked> = ranked(conn, &round)?
                 .into_iter()
@@ -547,7 +538,7 @@ pub async fn create_entry(
     let view = state
         .db
         .write(move |conn| {
-            let round = find_round(conn, id, true)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             ensure_may_enter(&principal, &round, None)?;
             ensure_status(&round, &[RoundStatus::Open], "nhận hồ sơ", "entries are received")?;
             let note = clean(body.note);
@@ -621,7 +612,7 @@ pub async fn get_entry(
     let view = state
         .db
         .read(move |conn| {
-            let round = find_round(conn, id, false)?;
+            let round = find_visible_round(conn, &principal, id, false)?;
             render_one(conn, &principal, &round, entry_id)
         })
         .await?;
@@ -667,7 +658,7 @@ pub async fn update_entry(
     let view = state
         .db
         .write(move |conn| {
-            let round = find_round(conn, id, true)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             let current = model::find_entry(conn, id, entry_id)?.ok_or_else(ApiError::not_found)?;
             let producer = beneficiaries::find(conn, current.beneficiary_id)?;
             ensure_may_enter(&principal, &round, producer.as_ref())?;
@@ -746,7 +737,7 @@ pub async fn delete_entry(
     state
         .db
         .write(move |conn| {
-            let round = find_round(conn, id, true)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             let current = model::find_entry(conn, id, entry_id)?.ok_or_else(ApiError::not_found)?;
             let producer = beneficiaries::find(conn, current.beneficiary_id)?;
             ensure_may_enter(&principal, &round, producer.as_ref())?;
@@ -801,7 +792,7 @@ pub async fn get_scores(
     let scores = state
         .db
         .read(move |conn| {
-            let round = find_round(conn, id, false)?;
+            let round = find_visible_round(conn, &principal, id, false)?;
             Ok(render_one(conn, &principal, &round, entry_id)?.scores)
         })
         .await?;
@@ -844,7 +835,7 @@ pub async fn put_scores(
     let score = state
         .db
         .write(move |conn| {
-            let round = find_round(conn, id, true)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             model::find_entry(conn, id, entry_id)?.ok_or_else(ApiError::not_found)?;
             if !model::is_judge(conn, id, principal.user_id)? {
                 return Err(ApiError::new(
@@ -946,7 +937,7 @@ pub async fn eligible_products(
     let result = state
         .db
         .read(move |conn| {
-            let round = find_round(conn, id, false)?;
+            let round = find_visible_round(conn, &principal, id, false)?;
             let level = level_of(&round)?;
             if level.levels_below().is_empty() {
                 return Err(ApiError::validation(vec![error(

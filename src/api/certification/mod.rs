@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api::checks::error;
+use crate::auth::principal::Territory;
 use crate::auth::{Principal, Role};
 use crate::db::DbConn;
 use crate::db::schema::{provinces_2025, provinces_pre2025};
@@ -23,7 +24,7 @@ use crate::domain::certification::SelectionLevel;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::beneficiaries::BeneficiaryRow;
-use crate::models::certification::RoundRow;
+use crate::models::certification::{self as model, RoundRow};
 use crate::models::{admin_units, decode};
 
 pub fn configure(config: &mut ServiceConfig) {
@@ -88,6 +89,41 @@ pub fn organises(
                 && commune == principal.commune_code.as_deref()
         }
         _ => false,
+    }
+}
+
+/// Whether the principal sees a round: national roles every round; other staff the regional and
+/// national rounds and those of their province (province staff) or commune (commune staff); anyone
+/// the rounds whose jury they sit on. Others are 404, as for every record of another province.
+pub fn sees_round(conn: &mut DbConn, principal: &Principal, round: &RoundRow) -> Result<bool, ApiError> {
+    let territorial = match principal.territory() {
+        Territory::National => return Ok(true),
+        Territory::Province(code) => {
+            round.owner_province_code.is_none() || round.owner_province_code.as_deref() == Some(code.as_str())
+        }
+        Territory::Commune(code) => {
+            round.owner_province_code.is_none() || round.commune_code.as_deref() == Some(code.as_str())
+        }
+        Territory::OwnOnly => false,
+    };
+    Ok(territorial || model::is_judge(conn, round.id, principal.user_id)?)
+}
+
+/// A round the principal sees (locked for a change when `lock`), else 404.
+pub fn find_visible_round(
+    conn: &mut DbConn,
+    principal: &Principal,
+    id: i64,
+    lock: bool,
+) -> Result<RoundRow, ApiError> {
+    let round = if lock {
+        model::lock_round(conn, id)?
+    } else {
+        model::find_round(conn, id)?
+    };
+    match round {
+        Some(round) if sees_round(conn, principal, &round)? => Ok(round),
+        _ => Err(ApiError::not_found()),
     }
 }
 

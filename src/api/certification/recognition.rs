@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::certificates::{Certificate, ENTITY as CERTIFICATE_ENTITY, render as render_certificate};
 use super::entries::ranked;
 use super::rounds::{self, ENTITY as ROUND_ENTITY, Round, ensure_status};
-use super::{Place, ScopeCodes, ensure_organiser};
+use super::{Place, ScopeCodes, ensure_organiser, find_visible_round};
 use crate::api::checks::{self, error};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::Principal;
@@ -90,7 +90,7 @@ pub async fn recognise(
     let result = state
         .db
         .write(move |conn| {
-            let round = model::lock_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             ensure_organiser(&principal, &round)?;
             if_match?.check(round.version)?;
             ensure_status(

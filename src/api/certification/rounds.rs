@@ -1,6 +1,6 @@
 //! Selection rounds: a level, a year, a scope read in its era, the organising decision, a jury and
-//! a state (`open` → `scoring` → `closed` → `published`). Every signed-in user reads rounds (their
-//! results are public); only the organiser of the level changes one.
+//! a state (`open` → `scoring` → `closed` → `published`). A round is seen as DESIGN's territories
+//! say (see [`super::sees_round`]) and changed only by the organiser of its level.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, put, web};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::entries::ranked;
-use super::{ScopeCodes, ensure_organiser, era_of, level_of, not_organiser, organises};
+use super::{ScopeCodes, ensure_organiser, era_of, find_visible_round, level_of, not_organiser, organises};
 use crate::api::checks::{self, clean, error};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Principal, Role};
@@ -333,7 +333,7 @@ fn check_round(
 #[get("/selection-rounds")]
 pub async fn list_rounds(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     ApiQuery(query): ApiQuery<RoundListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<i64> = PageRequest::parse(
@@ -350,6 +350,8 @@ pub async fn list_rounds(
         status: query.status.map(|s| s.as_str().to_owned()),
         province_code: query.province_code,
         region_code: query.region_code.map(|r| r.as_str().to_owned()),
+        territory: principal.territory(),
+        user_id: principal.user_id,
     };
     let result = state
         .db
@@ -473,14 +475,14 @@ pub async fn create_round(
 #[get("/selection-rounds/{id}")]
 pub async fn get_round(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let view = state
         .db
         .read(move |conn| {
-            let row = model::find_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let row = find_visible_round(conn, &principal, id, false)?;
             render(conn, &row)
         })
         .await?;
@@ -525,7 +527,7 @@ pub async fn update_round(
     let view = state
         .db
         .write(move |conn| {
-            let current = model::lock_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let current = find_visible_round(conn, &principal, id, true)?;
             ensure_organiser(&principal, &current)?;
             if_match?.check(current.version)?;
             ensure_status(
@@ -635,7 +637,7 @@ pub async fn transition_round(
     let view = state
         .db
         .write(move |conn| {
-            let current = model::lock_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let current = find_visible_round(conn, &principal, id, true)?;
             ensure_organiser(&principal, &current)?;
             if_match?.check(current.version)?;
             let status = status_of(&current)?;
@@ -755,14 +757,14 @@ fn render_judges(conn: &mut DbConn, round_id: i64) -> Result<Vec<Judge>, ApiErro
 #[get("/selection-rounds/{id}/judges")]
 pub async fn get_judges(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let judges = state
         .db
         .read(move |conn| {
-            model::find_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            find_visible_round(conn, &principal, id, false)?;
             render_judges(conn, id)
         })
         .await?;
@@ -801,7 +803,7 @@ pub async fn put_judges(
     let judges = state
         .db
         .write(move |conn| {
-            let round = model::lock_round(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let round = find_visible_round(conn, &principal, id, true)?;
             ensure_organiser(&principal, &round)?;
             ensure_status(
                 &round,
