@@ -940,6 +940,17 @@ async fn only_the_organiser_of_a_level_runs_its_rounds() {
             ("province_code".to_owned(), "required".to_owned())
         ]
     );
+    // An unknown unit is named with the code every other check of a unit uses.
+    let unknown = w
+        .round(
+            &w.province,
+            json!({"level": "province", "year": 2026, "title": "Bình chọn", "province_code": "99"}),
+        )
+        .await;
+    assert_eq!(
+        unknown.field_errors(),
+        [("province_code".to_owned(), "unknown_province".to_owned())]
+    );
 
     let round = w
         .open_round(

@@ -327,9 +327,15 @@ impl ScopeCodes {
             }
         }
         let unknown = |errors: &mut Vec<FieldError>, field: &str, code: &str| {
+            // The same codes as every other check of an administrative unit.
+            let unknown_code = match field {
+                "commune_code" => "unknown_commune",
+                "district_code" => "unknown_district",
+                _ => "unknown_province",
+            };
             errors.push(error(
                 field,
-                "unknown_unit",
+                unknown_code,
                 format!(
                     "Không có đơn vị mã {code} trong danh mục {} ({field}).",
                     self.era.as_str()
