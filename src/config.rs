@@ -70,6 +70,13 @@ pub struct Config {
     pub certificate_validity_years: i32,
     /// Requests per minute one client address may make to the public endpoints.
     pub public_requests_per_minute: u32,
+    /// How long a checked session is trusted without reading the account again on another
+    /// instance (changes made through this instance apply at once); zero reads it every request.
+    pub principal_cache_ttl: Duration,
+    /// How long another instance may serve a public certificate answer after it changed here.
+    pub public_cache_ttl: Duration,
+    /// Where the Prometheus metrics are served; off when unset.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -151,6 +158,12 @@ impl Config {
             selection_qualifying_score: parse(&var, "SELECTION_QUALIFYING_SCORE", "70")?,
             certificate_validity_years: parse(&var, "CERTIFICATE_VALIDITY_YEARS", "3")?,
             public_requests_per_minute: parse(&var, "PUBLIC_REQUESTS_PER_MINUTE", "120")?,
+            principal_cache_ttl: Duration::from_secs(parse(&var, "PRINCIPAL_CACHE_SECS", "5")?),
+            public_cache_ttl: Duration::from_secs(parse(&var, "PUBLIC_CACHE_SECS", "30")?),
+            metrics_addr: match var("METRICS_ADDR") {
+                Some(_) => Some(parse(&var, "METRICS_ADDR", "")?),
+                None => None,
+            },
         };
         config.check()?;
         Ok(config)

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::auth::rate_limit::{LoginLimiter, PublicLimiter};
+use crate::auth::signed_in::SignedIn;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::Db;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub login_limiter: Arc<LoginLimiter>,
     pub public_limiter: Arc<PublicLimiter>,
+    /// Sessions checked in the last few seconds (see [`crate::auth::signed_in`]).
+    pub signed_in: Arc<SignedIn>,
 }
 
 impl AppState {
@@ -25,6 +28,7 @@ impl AppState {
                 config.login_limit_per_client,
             )),
             public_limiter: Arc::new(PublicLimiter::new(config.public_requests_per_minute)),
+            signed_in: Arc::new(SignedIn::new(config.principal_cache_ttl)),
             config: Arc::new(config),
             db,
         }

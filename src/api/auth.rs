@@ -227,8 +227,11 @@ pub async fn login(
 enum RefreshOutcome {
     Rotated(TokenResponse),
     Rejected,
-    /// A rotated token came back: the family is revoked, and that revocation must commit.
-    ReuseDetected,
+    /// A rotated token came back: the family (a session of this user) is revoked, and that
+    /// revocation must commit.
+    ReuseDetected {
+        user_id: i64,
+    },
 }
 
 /// Exchange a refresh token for new tokens; the presented token is used up.
@@ -251,6 +254,7 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state.into_inner();
+    let signed_in = state.signed_in.clone();
     let presented = hash_refresh_token(body.refresh_token.trim());
     let outcome = state
         .db
@@ -268,7 +272,7 @@ pub async fn refresh(
                 let actor = Actor::user(user.id, &user.username, &context);
                 audit::record(conn, &actor, session_event(&user, "refresh_token_reuse", &token.family_id))?;
                 tracing::warn!(user_id = user.id, family = %token.family_id, "refresh token reuse; session revoked");
-                return Ok(RefreshOutcome::ReuseDetected);
+                return Ok(RefreshOutcome::ReuseDetected { user_id: user.id });
             }
             if token.expires_at <= crate::models::now() || !user.active {
                 return Ok(RefreshOutcome::Rejected);
@@ -281,7 +285,11 @@ pub async fn refresh(
         .await?;
     match outcome {
         RefreshOutcome::Rotated(tokens) => Ok(token_response(tokens)),
-        RefreshOutcome::Rejected | RefreshOutcome::ReuseDetected => Err(invalid_refresh_token()),
+        RefreshOutcome::ReuseDetected { user_id } => {
+            signed_in.forget(user_id);
+            Err(invalid_refresh_token())
+        }
+        RefreshOutcome::Rejected => Err(invalid_refresh_token()),
     }
 }
 
@@ -307,6 +315,7 @@ pub async fn logout(
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = hash_refresh_token(body.refresh_token.trim());
+    let user_id = principal.user_id;
     state
         .db
         .write(move |conn| {
@@ -325,6 +334,7 @@ pub async fn logout(
             Ok(())
         })
         .await?;
+    state.signed_in.forget(user_id);
     Ok(HttpResponse::NoContent().finish())
 }
 

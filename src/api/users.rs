@@ -277,6 +277,7 @@ pub async fn update_user(
             accounts::update(conn, &actor, current, if_match.0, changes)
         })
         .await?;
+    state.signed_in.forget(user.id);
     let view = UserView::try_from(user)?;
     Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
 }
@@ -316,5 +317,6 @@ pub async fn revoke_sessions(
             accounts::sign_out_everywhere(conn, &actor, &user)
         })
         .await?;
+    state.signed_in.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -7,6 +7,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::roles::Role;
+use super::signed_in::SessionKey;
 use super::tokens::invalid_token;
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -15,7 +16,8 @@ use crate::state::AppState;
 
 /// The authenticated user, as the database knows them now (a deactivated account or a changed
 /// role takes effect on the next request, not when the token expires; so does signing out, a
-/// password reset and "sign out everywhere", which revoke the tokens already signed).
+/// password reset and "sign out everywhere", which revoke the tokens already signed). Recently
+/// checked sessions are kept briefly in memory; see [`super::signed_in`] for what that may delay.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: i64,
@@ -122,6 +124,15 @@ impl FromRequest for Principal {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(missing_credentials)?;
             let access = state.tokens.verify_access(&token)?;
+            let key = SessionKey {
+                user_id: access.user_id,
+                session_id: access.session_id.clone(),
+                generation: access.generation,
+            };
+            if let Some(principal) = state.signed_in.get(&key) {
+                return Ok(principal);
+            }
+            let epoch = state.signed_in.epoch();
             let (user_id, session_id) = (access.user_id, access.session_id.clone());
             let found = state
                 .db
@@ -133,13 +144,17 @@ impl FromRequest for Principal {
                 {
                     Err(revoked_token())
                 }
-                Some((user, _)) if user.active => Ok(Principal {
-                    user_id: user.id,
-                    role: models::decode("users.role", &user.role)?,
-                    username: user.username,
-                    province_code: user.province_code,
-                    commune_code: user.commune_code,
-                }),
+                Some((user, _)) if user.active => {
+                    let principal = Principal {
+                        user_id: user.id,
+                        role: models::decode("users.role", &user.role)?,
+                        username: user.username,
+                        province_code: user.province_code,
+                        commune_code: user.commune_code,
+                    };
+                    state.signed_in.remember(key, principal.clone(), epoch);
+                    Ok(principal)
+                }
                 _ => Err(invalid_token()),
             }
         })

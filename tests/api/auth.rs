@@ -90,6 +90,82 @@ async fn inactive_user_cannot_log_in_or_use_a_token() {
         .assert_problem(401, "invalid_token");
 }
 
+#[actix_web::test]
+async fn another_instance_sees_a_deactivation_within_the_session_cache_lifetime() {
+    let settings = [("PRINCIPAL_CACHE_SECS", "1")];
+    let app = TestApp::with_config(&settings);
+    let other = app.another_instance(&settings);
+    let (_, admin_token) = app.admin();
+    let user = app.user("bo.haivien", Role::Ministry).insert();
+    let token = app.token_for(&user);
+    for instance in [&app, &other] {
+        instance
+            .get("/api/v1/me")
+            .bearer(&token)
+            .send()
+            .await
+            .assert_status(200);
+    }
+
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"active": false}))
+        .send()
+        .await
+        .assert_status(200);
+
+    // The instance that made the change forgets the session at once; the other one trusts the
+    // session it checked for at most PRINCIPAL_CACHE_SECS, then reads the account again.
+    app.get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+    other
+        .get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    other
+        .get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
+#[actix_web::test]
+async fn without_the_session_cache_every_instance_sees_a_deactivation_at_once() {
+    let settings = [("PRINCIPAL_CACHE_SECS", "0")];
+    let app = TestApp::with_config(&settings);
+    let other = app.another_instance(&settings);
+    let (_, admin_token) = app.admin();
+    let user = app.user("bo.khongnho", Role::Ministry).insert();
+    let token = app.token_for(&user);
+    other
+        .get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    app.patch(&format!("/api/v1/users/{}", user.id))
+        .bearer(&admin_token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"active": false}))
+        .send()
+        .await
+        .assert_status(200);
+    other
+        .get("/api/v1/me")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_problem(401, "invalid_token");
+}
+
 fn claims(app: &TestApp, user_id: i64, overrides: Value) -> Value {
     let now = jsonwebtoken::get_current_timestamp();
     let mut claims = json!({

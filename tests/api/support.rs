@@ -190,6 +190,22 @@ impl TestApp {
         }
     }
 
+    /// A second server instance on the same database (its own pool and in-memory caches), as when
+    /// several instances serve one registry.
+    pub fn another_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let config = config(&self._database.url, overrides);
+        let db = Db::open(&config.database_url, &config.db_settings(), true).expect("open test database");
+        TestApp {
+            state: AppState::new(config, db),
+            // Borrowed: the first instance removes the database.
+            _database: TestDatabase {
+                url: self._database.url.clone(),
+                _dir: None,
+                pg_name: None,
+            },
+        }
+    }
+
     pub fn request(&self, method: Method, path: &str) -> Req<'_> {
         Req {
             app: self,
