@@ -274,6 +274,15 @@ impl Db {
     pub fn is_sqlite(&self) -> bool {
         self.sqlite_writer.is_some()
     }
+
+    /// The index that answers `q` on this backend.
+    pub fn search_index(&self) -> crate::models::search::SearchIndex {
+        if self.is_sqlite() {
+            crate::models::search::SearchIndex::Fts5
+        } else {
+            crate::models::search::SearchIndex::Trigram
+        }
+    }
 }
 
 impl std::fmt::Debug for Db {

@@ -7,6 +7,7 @@ use crate::auth::principal::Territory;
 use crate::db::schema::{beneficiaries, beneficiary_annual_figures, beneficiary_personal_data};
 use crate::db::{DbBackend, DbConn};
 use crate::error::ApiError;
+use crate::models::search::{Searched, TextSearch};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = beneficiaries, treat_none_as_null = true)]
@@ -166,8 +167,8 @@ pub struct BeneficiaryFilter {
     pub women_owned: Option<bool>,
     pub ethnic_minority_owned: Option<bool>,
     pub disadvantaged_area: Option<bool>,
-    /// A `LIKE` pattern over the search key.
-    pub search_pattern: Option<String>,
+    /// Words matched anywhere in the search key.
+    pub search: Option<TextSearch>,
 }
 
 /// Restricts a query to what a territory sees.
@@ -217,8 +218,8 @@ fn filtered(
     if let Some(v) = filter.disadvantaged_area {
         query = query.filter(beneficiaries::disadvantaged_area.eq(v));
     }
-    if let Some(pattern) = &filter.search_pattern {
-        query = query.filter(beneficiaries::search_key.like(pattern.clone()).escape('\\'));
+    if let Some(search) = &filter.search {
+        query = query.filter(search.matches(Searched::Beneficiaries));
     }
     query
 }

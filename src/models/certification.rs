@@ -12,6 +12,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbBackend, DbConn};
 use crate::error::ApiError;
+use crate::models::search::{Searched, TextSearch};
 use crate::models::beneficiaries::BeneficiaryRow;
 
 // ---------------------------------------------------------------------------------------------
@@ -74,8 +75,8 @@ pub struct ProductFilter {
     pub beneficiary_id: Option<i64>,
     pub province_code: Option<String>,
     pub product_group: Option<String>,
-    /// A `LIKE` pattern over the product's and its producer's search keys.
-    pub search_pattern: Option<String>,
+    /// Words matched anywhere in the product's or its producer's search key.
+    pub search: Option<TextSearch>,
 }
 
 fn products_filtered(
@@ -116,16 +117,11 @@ fn products_filtered(
     if let Some(v) = &filter.product_group {
         query = query.filter(products::product_group.eq(v.clone()));
     }
-    if let Some(pattern) = &filter.search_pattern {
+    if let Some(search) = &filter.search {
         query = query.filter(
-            products::search_key
-                .like(pattern.clone())
-                .escape('\\')
-                .or(products::beneficiary_id.eq_any(
-                    beneficiaries::table
-                        .filter(beneficiaries::search_key.like(pattern.clone()).escape('\\'))
-                        .select(beneficiaries::id),
-                )),
+            search
+                .matches(Searched::Products)
+                .or(search.references("products.beneficiary_id", Searched::Beneficiaries)),
         );
     }
     query
@@ -722,8 +718,8 @@ pub struct CertificateFilter {
     /// `active`, `expired` or `revoked`, judged on `today`.
     pub status: Option<String>,
     pub today: Option<NaiveDate>,
-    /// A `LIKE` pattern over the number (as a search key), the product's and the producer's keys.
-    pub search_pattern: Option<String>,
+    /// Words matched in the number, the product's and the producer's search keys.
+    pub search: Option<TextSearch>,
     /// The certificates the caller sees: those of its province's or commune's producers.
     pub territory: Territory,
 }
@@ -740,7 +736,7 @@ impl Default for CertificateFilter {
             round_id: None,
             status: None,
             today: None,
-            search_pattern: None,
+            search: None,
             territory: Territory::National,
         }
     }
@@ -798,21 +794,13 @@ fn certificates_filtered(filter: &CertificateFilter) -> certificates::BoxedQuery
                 .filter(certificates::valid_until.ge(today)),
         };
     }
-    if let Some(pattern) = &filter.search_pattern {
+    if let Some(search) = &filter.search {
         query = query.filter(
             certificates::number
-                .like(pattern.to_uppercase())
+                .like(search.pattern().to_uppercase())
                 .escape('\\')
-                .or(certificates::product_id.eq_any(
-                    products::table
-                        .select(products::id)
-                        .filter(products::search_key.like(pattern.clone()).escape('\\')),
-                ))
-                .or(certificates::beneficiary_id.eq_any(
-                    beneficiaries::table
-                        .filter(beneficiaries::search_key.like(pattern.clone()).escape('\\'))
-                        .select(beneficiaries::id),
-                )),
+                .or(search.references("certificates.product_id", Searched::Products))
+                .or(search.references("certificates.beneficiary_id", Searched::Beneficiaries)),
         );
     }
     query

@@ -8,6 +8,7 @@ pub mod organizations;
 pub mod programmes;
 pub mod projects;
 pub mod refresh_tokens;
+pub mod search;
 pub mod users;
 
 use std::str::FromStr;

@@ -14,6 +14,7 @@ use crate::db::schema::{
 use crate::db::{DbBackend, DbConn};
 use crate::domain::projects::{Budget, BudgetSource, DisbursementKind, Moved};
 use crate::error::ApiError;
+use crate::models::search::{Searched, TextSearch};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = projects, treat_none_as_null = true)]
@@ -187,8 +188,8 @@ pub struct ProjectFilter {
     pub status: Option<String>,
     pub implementing_unit_id: Option<i64>,
     pub beneficiary_id: Option<i64>,
-    /// A `LIKE` pattern over the search key.
-    pub search_pattern: Option<String>,
+    /// Words matched anywhere in the search key.
+    pub search: Option<TextSearch>,
 }
 
 fn filtered(filter: &ProjectFilter, territory: &Territory) -> projects::BoxedQuery<'static, DbBackend> {
@@ -237,8 +238,8 @@ fn filtered(filter: &ProjectFilter, territory: &Territory) -> projects::BoxedQue
             ),
         );
     }
-    if let Some(pattern) = &filter.search_pattern {
-        query = query.filter(projects::search_key.like(pattern.clone()).escape('\\'));
+    if let Some(search) = &filter.search {
+        query = query.filter(search.matches(Searched::Projects));
     }
     query
 }

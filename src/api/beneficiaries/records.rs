@@ -17,7 +17,7 @@ use crate::context::RequestContext;
 use crate::domain::admin_units::Era;
 use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm, SizeClass};
 use crate::domain::identifiers::IdentifierType;
-use crate::domain::search::contains_pattern;
+use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
@@ -360,7 +360,7 @@ pub async fn list_beneficiaries(
         women_owned: query.women_owned,
         ethnic_minority_owned: query.ethnic_minority_owned,
         disadvantaged_area: query.disadvantaged_area,
-        search_pattern: query.q.as_deref().map(contains_pattern),
+        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let result = state
         .db

@@ -20,7 +20,7 @@ use crate::domain::admin_units::{Era, Region};
 use crate::domain::certification::{
     CertificateStatus, ProductGroup, SelectionLevel, certificate_status, is_certificate_number, valid_until,
 };
-use crate::domain::search::contains_pattern;
+use crate::models::search::TextSearch;
 use crate::domain::text::clean_line;
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -253,7 +253,7 @@ pub async fn list_certificates(
         round_id: query.round_id,
         status: query.status.map(|s| s.as_str().to_owned()),
         today: Some(today),
-        search_pattern: query.q.as_deref().map(contains_pattern),
+        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
         territory: principal.territory(),
     };
     let result = state

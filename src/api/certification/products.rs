@@ -14,7 +14,8 @@ use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
 use crate::db::DbConn;
 use crate::domain::certification::ProductGroup;
-use crate::domain::search::{contains_pattern, search_key};
+use crate::domain::search::search_key;
+use crate::models::search::TextSearch;
 use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::models::audit::{self, Actor, Change};
@@ -313,7 +314,7 @@ pub async fn list_products(
         beneficiary_id: query.beneficiary_id,
         province_code: query.province_code,
         product_group: query.product_group.map(|g| g.as_str().to_owned()),
-        search_pattern: query.q.as_deref().map(contains_pattern),
+        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let territory = principal.territory();
     let result = state

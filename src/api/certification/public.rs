@@ -23,7 +23,7 @@ use crate::domain::admin_units::Region;
 use crate::domain::certification::{
     CertificateStatus, ProductGroup, SelectionLevel, certificate_status, is_certificate_number,
 };
-use crate::domain::search::contains_pattern;
+use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::certification::{self as model, CertificateFilter, ProductIndex};
@@ -305,7 +305,7 @@ pub async fn catalogue(
         product_group: query.product_group.map(|g| g.as_str().to_owned()),
         status: Some(CertificateStatus::Active.as_str().to_owned()),
         today: Some(today),
-        search_pattern: query.q.as_deref().map(contains_pattern),
+        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
         ..CertificateFilter::default()
     };
     let result = state

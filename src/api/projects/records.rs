@@ -16,7 +16,7 @@ use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
 use crate::domain::admin_units::Era;
 use crate::domain::projects::{FundingSource, ProjectStatus};
-use crate::domain::search::contains_pattern;
+use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::labeled_enum;
@@ -306,7 +306,7 @@ pub async fn list_projects(
         status: query.status.map(|v| v.as_str().to_owned()),
         implementing_unit_id: query.implementing_unit_id,
         beneficiary_id: query.beneficiary_id,
-        search_pattern: query.q.as_deref().map(contains_pattern),
+        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let result = state
         .db

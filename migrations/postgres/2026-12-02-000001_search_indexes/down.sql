@@ -1,0 +1,3 @@
+DROP INDEX products_search;
+DROP INDEX projects_search;
+DROP INDEX beneficiaries_search;

@@ -1,0 +1,12 @@
+DROP TRIGGER products_search_update;
+DROP TRIGGER products_search_delete;
+DROP TRIGGER products_search_insert;
+DROP TABLE products_search;
+DROP TRIGGER projects_search_update;
+DROP TRIGGER projects_search_delete;
+DROP TRIGGER projects_search_insert;
+DROP TABLE projects_search;
+DROP TRIGGER beneficiaries_search_update;
+DROP TRIGGER beneficiaries_search_delete;
+DROP TRIGGER beneficiaries_search_insert;
+DROP TABLE beneficiaries_search;
