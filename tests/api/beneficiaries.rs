@@ -484,6 +484,73 @@ async fn search_ignores_case_and_accents_over_name_identifier_and_representative
 }
 
 #[actix_web::test]
+async fn search_index_follows_renames_and_treats_short_keys_and_symbols_literally() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    let vinh = create(&app, &token, establishment("Hợp tác xã Mây tre đan Phú Vinh")).await;
+    create(&app, &token, establishment("Cơ sở \"Gốm\" 100% Bát Tràng")).await;
+    create(&app, &token, establishment("Xưởng mộc Đồng Kỵ")).await;
+    let names = |r: &Resp| -> Vec<String> {
+        let mut names: Vec<String> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let search = |q: &str| {
+        let path = format!(
+            "/api/v1/beneficiaries?q={}&include_total=true",
+            percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let request = app.get(&path).bearer(&token);
+        async move { request.send().await }
+    };
+
+    // Shorter than a trigram: matched by scanning, with the same answer.
+    let short = search("kỵ").await;
+    assert_eq!(names(&short), vec!["Xưởng mộc Đồng Kỵ"]);
+    assert_eq!(short.body["total"], 1);
+    let two = search("Xã").await;
+    assert_eq!(names(&two), vec!["Hợp tác xã Mây tre đan Phú Vinh"]);
+    // Wildcards and quotes are literal characters, not operators.
+    assert_eq!(names(&search("100%").await), vec!["Cơ sở \"Gốm\" 100% Bát Tràng"]);
+    assert_eq!(
+        names(&search("\"gom\"").await),
+        vec!["Cơ sở \"Gốm\" 100% Bát Tràng"]
+    );
+    assert!(names(&search("1_0").await).is_empty());
+    assert_eq!(names(&search("%").await), vec!["Cơ sở \"Gốm\" 100% Bát Tràng"]);
+    // Decomposed input (NFD) and upper case find the composed record.
+    assert_eq!(
+        names(&search("ĐÔ\u{300}NG KY\u{323}").await),
+        vec!["Xưởng mộc Đồng Kỵ"]
+    );
+    assert_eq!(
+        names(&search("Mo\u{323}\u{302}c").await),
+        vec!["Xưởng mộc Đồng Kỵ"]
+    );
+
+    // A rename moves the record in the index at once: the old words no longer find it.
+    let id = vinh.body["id"].as_i64().unwrap();
+    app.patch(&format!("/api/v1/beneficiaries/{id}"))
+        .bearer(&token)
+        .header("If-Match", "\"1\"")
+        .json(json!({"name": "Hợp tác xã Thêu ren Văn Lâm"}))
+        .send()
+        .await
+        .assert_status(200);
+    assert!(names(&search("phu vinh").await).is_empty());
+    assert_eq!(search("phu vinh").await.body["total"], 0);
+    assert_eq!(
+        names(&search("theu ren").await),
+        vec!["Hợp tác xã Thêu ren Văn Lâm"]
+    );
+}
+
+#[actix_web::test]
 async fn filters_by_recorded_pre2025_province_and_flags() {
     let app = TestApp::new();
     let token = ministry(&app);
