@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::api::certification::answers::PublicAnswers;
 use crate::auth::rate_limit::{LoginLimiter, PublicLimiter};
 use crate::auth::signed_in::SignedIn;
 use crate::auth::tokens::TokenService;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub public_limiter: Arc<PublicLimiter>,
     /// Sessions checked in the last few seconds (see [`crate::auth::signed_in`]).
     pub signed_in: Arc<SignedIn>,
+    /// Public certificate answers kept in memory (see [`crate::api::certification::answers`]).
+    pub public_answers: Arc<PublicAnswers>,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             )),
             public_limiter: Arc::new(PublicLimiter::new(config.public_requests_per_minute)),
             signed_in: Arc::new(SignedIn::new(config.principal_cache_ttl)),
+            public_answers: Arc::new(PublicAnswers::new(config.public_cache_ttl)),
             config: Arc::new(config),
             db,
         }

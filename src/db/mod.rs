@@ -111,6 +111,9 @@ pub struct Db {
     /// SQLite allows one writer; serialising writers in-process avoids `SQLITE_BUSY` on lock upgrade
     /// (two deferred transactions that both start to write). PostgreSQL needs no such lock.
     sqlite_writer: Option<Arc<std::sync::Mutex<()>>>,
+    /// Transactions committed through this pool: answers kept in memory are valid only for the
+    /// count they were read at.
+    committed: Arc<AtomicU64>,
 }
 
 /// Why the database could not be opened.
@@ -170,6 +173,7 @@ impl Db {
             generation,
             request_timeout: settings.request_timeout,
             sqlite_writer: is_sqlite.then(|| Arc::new(std::sync::Mutex::new(()))),
+            committed: Arc::default(),
         })
     }
 
@@ -212,7 +216,17 @@ impl Db {
             .sqlite_writer
             .as_ref()
             .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        self.run(|conn| conn.transaction(work))
+        let result = self.run(|conn| conn.transaction(work));
+        if result.is_ok() {
+            self.committed.fetch_add(1, Ordering::AcqRel);
+        }
+        result
+    }
+
+    /// How many transactions this pool has committed; it moves on after every change made through
+    /// this instance (read it before reading what is to be kept).
+    pub fn committed_writes(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
     }
 
     /// Runs `work` on a pooled connection. A connection that lost its server is closed, and so are

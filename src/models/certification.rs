@@ -12,8 +12,8 @@ use crate::db::schema::{
 };
 use crate::db::{DbBackend, DbConn};
 use crate::error::ApiError;
-use crate::models::search::{Searched, TextSearch};
 use crate::models::beneficiaries::BeneficiaryRow;
+use crate::models::search::{Searched, TextSearch};
 
 // ---------------------------------------------------------------------------------------------
 // Products

@@ -138,7 +138,11 @@ mod tests {
             TextSearch::new("a\"b", SearchIndex::Fts5).fts_phrase(),
             Some("\"a\"\"b\"")
         );
-        assert!(TextSearch::new("may tre", SearchIndex::Trigram).fts_phrase().is_none());
+        assert!(
+            TextSearch::new("may tre", SearchIndex::Trigram)
+                .fts_phrase()
+                .is_none()
+        );
         assert_eq!(TextSearch::new("50%", SearchIndex::Trigram).pattern(), "%50\\%%");
     }
 }

@@ -548,6 +548,19 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
 
     let listed = w.app.get("/api/v1/public/products?province_code=19").send().await;
     assert_eq!(listed.body["items"][0]["product_id"], w.product);
+    let before = w
+        .app
+        .get("/api/v1/public/certificates/125-QD-UBND-2025")
+        .send()
+        .await;
+    assert_eq!(before.body["status"], "active");
+    let active_tag = before.header("etag").unwrap().to_owned();
+    w.app
+        .get("/api/v1/public/certificates/125-QD-UBND-2025")
+        .header("If-None-Match", &active_tag)
+        .send()
+        .await
+        .assert_status(304);
 
     // Another province's staff do not see it; the producer's commune sees it but does not organise
     // the provincial level; the province revokes it.
@@ -591,6 +604,17 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
         .await;
     verified.assert_status(200);
     assert_eq!(verified.body["status"], "revoked");
+    // The answer kept in memory went stale with the revocation: a client holding the old answer
+    // gets the new one, not 304.
+    let revalidated = w
+        .app
+        .get("/api/v1/public/certificates/125-QD-UBND-2025")
+        .header("If-None-Match", &active_tag)
+        .send()
+        .await;
+    revalidated.assert_status(200);
+    assert_eq!(revalidated.body["status"], "revoked");
+    assert_ne!(revalidated.header("etag"), Some(active_tag.as_str()));
     assert_eq!(
         verified.body["revocation_reason"],
         "Sản phẩm không còn đáp ứng tiêu chí"
@@ -622,6 +646,47 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
         .send()
         .await
         .assert_problem(404, "not_found");
+}
+
+async fn verify(app: &TestApp, number: &str) -> Value {
+    let response = app.get(&format!("/api/v1/public/certificates/{number}")).send().await;
+    response.body["status"].clone()
+}
+
+#[actix_web::test]
+async fn another_instance_serves_a_kept_public_answer_for_at_most_its_lifetime() {
+    let w = World::new().await;
+    let other = w.app.another_instance(&[("PUBLIC_CACHE_SECS", "1")]);
+    let recorded = w
+        .app
+        .post("/api/v1/certificates")
+        .bearer(&w.province)
+        .json(json!({
+            "number": "126-QD-UBND-2025",
+            "level": "province",
+            "year": 2025,
+            "product_id": w.product,
+            "decision_number": "126/QĐ-UBND",
+            "issued_on": "2025-10-20",
+            "province_code": "19",
+        }))
+        .send()
+        .await;
+    let id = recorded.body["id"].as_i64().unwrap();
+    assert_eq!(verify(&other, "126-QD-UBND-2025").await, "active");
+    w.app
+        .post(&format!("/api/v1/certificates/{id}/revocation"))
+        .bearer(&w.province)
+        .json(json!({"reason": "Giả mạo nhãn", "decision_number": "16/QĐ-UBND"}))
+        .send()
+        .await
+        .assert_status(200);
+    assert_eq!(verify(&w.app, "126-QD-UBND-2025").await, "revoked");
+    // The other instance did not see the change go through; it keeps its answer for at most
+    // PUBLIC_CACHE_SECS.
+    assert_eq!(verify(&other, "126-QD-UBND-2025").await, "active");
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    assert_eq!(verify(&other, "126-QD-UBND-2025").await, "revoked");
 }
 
 fn codes(response: &Resp) -> Vec<String> {

@@ -17,7 +17,6 @@ use crate::context::RequestContext;
 use crate::domain::admin_units::Era;
 use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm, SizeClass};
 use crate::domain::identifiers::IdentifierType;
-use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
@@ -25,6 +24,7 @@ use crate::models::beneficiaries::{
     self as model, BeneficiaryFilter, BeneficiaryRow, PersonalDataRow, ProvinceEra,
 };
 use crate::models::now;
+use crate::models::search::TextSearch;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
     Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
@@ -360,7 +360,10 @@ pub async fn list_beneficiaries(
         women_owned: query.women_owned,
         ethnic_minority_owned: query.ethnic_minority_owned,
         disadvantaged_area: query.disadvantaged_area,
-        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
+        search: query
+            .q
+            .as_deref()
+            .map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let result = state
         .db

@@ -20,13 +20,13 @@ use crate::domain::admin_units::{Era, Region};
 use crate::domain::certification::{
     CertificateStatus, ProductGroup, SelectionLevel, certificate_status, is_certificate_number, valid_until,
 };
-use crate::models::search::TextSearch;
 use crate::domain::text::clean_line;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::audit::{self, Actor, Change};
 use crate::models::beneficiaries;
 use crate::models::certification::{self as model, CertificateFilter, CertificateRow, ProductIndex};
+use crate::models::search::TextSearch;
 use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
@@ -253,7 +253,10 @@ pub async fn list_certificates(
         round_id: query.round_id,
         status: query.status.map(|s| s.as_str().to_owned()),
         today: Some(today),
-        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
+        search: query
+            .q
+            .as_deref()
+            .map(|q| TextSearch::new(q, state.db.search_index())),
         territory: principal.territory(),
     };
     let result = state

@@ -4,6 +4,7 @@
 //! and catalogue. This module holds what the parts share: who organises a round, and where a
 //! producer lies in the era a round reads its codes in.
 
+pub mod answers;
 pub mod certificates;
 pub mod entries;
 pub mod products;

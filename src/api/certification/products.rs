@@ -15,12 +15,12 @@ use crate::context::RequestContext;
 use crate::db::DbConn;
 use crate::domain::certification::ProductGroup;
 use crate::domain::search::search_key;
-use crate::models::search::TextSearch;
 use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::models::audit::{self, Actor, Change};
 use crate::models::beneficiaries::{self as beneficiaries, BeneficiaryRow};
 use crate::models::certification::{self as model, ProductFilter, ProductIndex, ProductRow};
+use crate::models::search::TextSearch;
 use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired, Unauthorized,
@@ -314,7 +314,10 @@ pub async fn list_products(
         beneficiary_id: query.beneficiary_id,
         province_code: query.province_code,
         product_group: query.product_group.map(|g| g.as_str().to_owned()),
-        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
+        search: query
+            .q
+            .as_deref()
+            .map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let territory = principal.territory();
     let result = state

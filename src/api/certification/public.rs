@@ -1,7 +1,8 @@
 //! What anyone may read without signing in: the verification of a certificate by its number and
 //! the catalogue of products holding an active certificate, for distributors and buyers. No
 //! personal data; limited per client address (`RateLimit-*` headers); cacheable for five minutes
-//! with an `ETag`, so a revocation shows everywhere within that time.
+//! with an `ETag`, so a revocation shows everywhere within that time. The server itself keeps the
+//! answers in memory (see [`super::answers`]).
 
 use std::collections::HashMap;
 
@@ -10,9 +11,9 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
+use super::answers::Answer;
 use super::products::{Photo, photos_of};
 use crate::api::auth::client_address;
 use crate::api::extract::ApiQuery;
@@ -23,10 +24,10 @@ use crate::domain::admin_units::Region;
 use crate::domain::certification::{
     CertificateStatus, ProductGroup, SelectionLevel, certificate_status, is_certificate_number,
 };
-use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::models::certification::{self as model, CertificateFilter, ProductIndex};
+use crate::models::search::TextSearch;
 use crate::models::{beneficiaries, decode};
 use crate::openapi::{BadRequest, NotFound, TooManyRequests, Unavailable};
 use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
@@ -142,17 +143,9 @@ fn allowance(state: &AppState, req: &HttpRequest) -> Result<Allowance, ApiError>
 fn cacheable(
     if_none_match: Option<&str>,
     allowance: Allowance,
-    body: &impl Serialize,
+    answer: Answer,
 ) -> Result<HttpResponse, ApiError> {
-    let json = serde_json::to_vec(body).map_err(|e| ApiError::internal(e.to_string()))?;
-    let digest = Sha256::digest(&json);
-    let tag = format!(
-        "\"{}\"",
-        digest[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let Answer { json, etag: tag } = answer;
     let matches = if_none_match.is_some_and(|v| {
         v.split(',')
             .map(|t| t.trim().trim_start_matches("W/"))
@@ -223,37 +216,46 @@ pub async fn verify_certificate(
         return Err(ApiError::not_found());
     }
     let today = Utc::now().date_naive();
-    let view = state
-        .db
-        .read(move |conn| {
-            let row = match model::find_certificate_by_number(conn, &number)? {
-                Some(row) => row,
-                None => model::find_certificate_by_number(conn, &number.to_uppercase())?
-                    .ok_or_else(ApiError::not_found)?,
-            };
-            let product = model::find_product(conn, row.product_id)?.ok_or_else(ApiError::not_found)?;
-            let producer = beneficiaries::find(conn, row.beneficiary_id)?.ok_or_else(ApiError::not_found)?;
-            let names = province_names(conn)?;
-            Ok(CertificateVerification {
-                status: certificate_status(row.valid_until, row.revoked_at.is_some(), today),
-                level: decode("certificates.level", &row.level)?,
-                year: row.year,
-                product_name: product.name,
-                product_group: decode("products.product_group", &product.product_group)?,
-                establishment_name: producer.name,
-                province_name: names.get(&row.province_code).cloned().unwrap_or_default(),
-                province_code: row.province_code,
-                region_code: decode("certificates.region_code", &row.region_code)?,
-                decision_number: row.decision_number,
-                issued_on: row.issued_on,
-                valid_until: row.valid_until,
-                revoked_on: row.revoked_at.map(|t| t.date()),
-                revocation_reason: row.revocation_reason,
-                number: row.number,
+    let db = state.db.clone();
+    let request = format!("certificate/{number}");
+    let read = move || async move {
+        let view = db
+            .read(move |conn| {
+                let row = match model::find_certificate_by_number(conn, &number)? {
+                    Some(row) => row,
+                    None => model::find_certificate_by_number(conn, &number.to_uppercase())?
+                        .ok_or_else(ApiError::not_found)?,
+                };
+                let product = model::find_product(conn, row.product_id)?.ok_or_else(ApiError::not_found)?;
+                let producer =
+                    beneficiaries::find(conn, row.beneficiary_id)?.ok_or_else(ApiError::not_found)?;
+                let names = province_names(conn)?;
+                Ok(CertificateVerification {
+                    status: certificate_status(row.valid_until, row.revoked_at.is_some(), today),
+                    level: decode("certificates.level", &row.level)?,
+                    year: row.year,
+                    product_name: product.name,
+                    product_group: decode("products.product_group", &product.product_group)?,
+                    establishment_name: producer.name,
+                    province_name: names.get(&row.province_code).cloned().unwrap_or_default(),
+                    province_code: row.province_code,
+                    region_code: decode("certificates.region_code", &row.region_code)?,
+                    decision_number: row.decision_number,
+                    issued_on: row.issued_on,
+                    valid_until: row.valid_until,
+                    revoked_on: row.revoked_at.map(|t| t.date()),
+                    revocation_reason: row.revocation_reason,
+                    number: row.number,
+                })
             })
-        })
+            .await?;
+        Answer::of(&view)
+    };
+    let answer = state
+        .public_answers
+        .get_or_read(request, today, state.db.committed_writes(), read)
         .await?;
-    cacheable(conditional.as_deref(), allowance, &view)
+    cacheable(conditional.as_deref(), allowance, answer)
 }
 
 /// The catalogue of certified products: those holding an active certificate.
@@ -305,48 +307,59 @@ pub async fn catalogue(
         product_group: query.product_group.map(|g| g.as_str().to_owned()),
         status: Some(CertificateStatus::Active.as_str().to_owned()),
         today: Some(today),
-        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
+        search: query
+            .q
+            .as_deref()
+            .map(|q| TextSearch::new(q, state.db.search_index())),
         ..CertificateFilter::default()
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let names = province_names(conn)?;
-            let found = model::catalogue(conn, &filter, page.after, page.fetch_limit())?;
-            let producers: Vec<i64> = found.iter().map(|(p, _)| p.beneficiary_id).collect();
-            let index = ProductIndex::load(conn, &[], &producers)?;
-            let mut items = Vec::new();
-            for (product, certificates) in found {
-                let Some(latest) = certificates.last() else {
-                    continue;
-                };
-                let producer = index.producer(product.beneficiary_id)?;
-                items.push(CatalogueProduct {
-                    product_id: product.id,
-                    photos: photos_of(&product)?,
-                    name: product.name,
-                    product_group: decode("products.product_group", &product.product_group)?,
-                    is_set: product.is_set,
-                    description: product.description,
-                    establishment_name: producer.name.clone(),
-                    province_name: names.get(&latest.province_code).cloned().unwrap_or_default(),
-                    province_code: latest.province_code.clone(),
-                    region_code: decode("certificates.region_code", &latest.region_code)?,
-                    certificates: certificates
-                        .iter()
-                        .map(|c| {
-                            Ok(CatalogueCertificate {
-                                number: c.number.clone(),
-                                level: decode("certificates.level", &c.level)?,
-                                year: c.year,
-                                valid_until: c.valid_until,
+    let db = state.db.clone();
+    let request = format!("catalogue?{}", req.query_string());
+    let read = move || async move {
+        let result = db
+            .read(move |conn| {
+                let names = province_names(conn)?;
+                let found = model::catalogue(conn, &filter, page.after, page.fetch_limit())?;
+                let producers: Vec<i64> = found.iter().map(|(p, _)| p.beneficiary_id).collect();
+                let index = ProductIndex::load(conn, &[], &producers)?;
+                let mut items = Vec::new();
+                for (product, certificates) in found {
+                    let Some(latest) = certificates.last() else {
+                        continue;
+                    };
+                    let producer = index.producer(product.beneficiary_id)?;
+                    items.push(CatalogueProduct {
+                        product_id: product.id,
+                        photos: photos_of(&product)?,
+                        name: product.name,
+                        product_group: decode("products.product_group", &product.product_group)?,
+                        is_set: product.is_set,
+                        description: product.description,
+                        establishment_name: producer.name.clone(),
+                        province_name: names.get(&latest.province_code).cloned().unwrap_or_default(),
+                        province_code: latest.province_code.clone(),
+                        region_code: decode("certificates.region_code", &latest.region_code)?,
+                        certificates: certificates
+                            .iter()
+                            .map(|c| {
+                                Ok(CatalogueCertificate {
+                                    number: c.number.clone(),
+                                    level: decode("certificates.level", &c.level)?,
+                                    year: c.year,
+                                    valid_until: c.valid_until,
+                                })
                             })
-                        })
-                        .collect::<Result<_, ApiError>>()?,
-                });
-            }
-            Ok(Page::from_rows(items, &page, |p| p.product_id, None))
-        })
+                            .collect::<Result<_, ApiError>>()?,
+                    });
+                }
+                Ok(Page::from_rows(items, &page, |p| p.product_id, None))
+            })
+            .await?;
+        Answer::of(&result)
+    };
+    let answer = state
+        .public_answers
+        .get_or_read(request, today, state.db.committed_writes(), read)
         .await?;
-    cacheable(conditional.as_deref(), allowance, &result)
+    cacheable(conditional.as_deref(), allowance, answer)
 }

@@ -16,7 +16,6 @@ use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
 use crate::domain::admin_units::Era;
 use crate::domain::projects::{FundingSource, ProjectStatus};
-use crate::models::search::TextSearch;
 use crate::error::ApiError;
 use crate::i18n::Text;
 use crate::labeled_enum;
@@ -25,6 +24,7 @@ use crate::models::now;
 use crate::models::projects::{
     self as model, HistoryRow, ProjectCursor, ProjectFilter, ProjectOrder, ProjectRow, ProvinceEra,
 };
+use crate::models::search::TextSearch;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, PreconditionRequired,
     Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
@@ -306,7 +306,10 @@ pub async fn list_projects(
         status: query.status.map(|v| v.as_str().to_owned()),
         implementing_unit_id: query.implementing_unit_id,
         beneficiary_id: query.beneficiary_id,
-        search: query.q.as_deref().map(|q| TextSearch::new(q, state.db.search_index())),
+        search: query
+            .q
+            .as_deref()
+            .map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let result = state
         .db
