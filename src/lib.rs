@@ -11,9 +11,11 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod instruments;
 pub mod models;
 pub mod openapi;
 pub mod pagination;
+pub mod seed;
 pub mod state;
 pub mod telemetry;
 
@@ -95,6 +97,7 @@ pub fn build_app(
         .default_service(web::to(api::fallback::unmatched))
         .wrap(from_fn(api::guard::check_input))
         .wrap(from_fn(context::middleware))
+        .wrap(from_fn(instruments::middleware))
         // Outside the request context, so that it answers preflights itself and adds its headers
         // to every answer, problem documents included.
         .wrap(api::cors::middleware(&state.config.cors_allowed_origins))

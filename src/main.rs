@@ -1,5 +1,5 @@
-//! The `khuyencong` command: serves the API (the default), migrates the database, creates users and
-//! prints the OpenAPI document.
+//! The `khuyencong` command: serves the API (the default), migrates the database, creates users,
+//! seeds a synthetic registry and prints the OpenAPI document.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use khuyencong::config::{Config, redact_url};
 use khuyencong::db::{Db, migrations};
 use khuyencong::models::audit::Actor;
 use khuyencong::state::AppState;
-use khuyencong::{build_app, openapi_json, telemetry};
+use khuyencong::{build_app, instruments, openapi_json, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +40,21 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Fill an empty database with a synthetic registry (for benchmarks and demonstrations).
+    Seed {
+        /// Multiple of the programme's national yearly volume: 100 makes about 100,000
+        /// establishments, 50,000 projects, 30,000 products, 2,000 selection rounds and 20,000
+        /// certificates; fractions such as 0.05 make small data sets.
+        #[arg(long, value_parser = parse_scale)]
+        scale: f64,
+        /// The same seed and scale give the same data on an empty database.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Password of the benchmark accounts (bench-admin, bench-ministry, bench-auditor,
+        /// bench-province, bench-commune) and of the jury accounts; without it none can sign in.
+        #[arg(long, env = "SEED_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -75,6 +90,13 @@ fn parse_role(value: &str) -> Result<Role, String> {
     })
 }
 
+fn parse_scale(value: &str) -> Result<f64, String> {
+    let scale: f64 = value.parse().map_err(|_| format!("`{value}` is not a number"))?;
+    khuyencong::seed::Plan::at_scale(scale)
+        .map(|_| scale)
+        .map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
@@ -88,11 +110,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let _log_writer = telemetry::init(config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => open_and_migrate(&config).map(|_| ()),
         Command::User { command } => user(config, command),
+        Command::Seed {
+            scale,
+            seed,
+            password,
+        } => seed_database(config, scale, seed, password),
         Command::Openapi => unreachable!("handled before configuration"),
     };
     match result {
@@ -120,17 +147,48 @@ fn serve(config: Config) -> Result<(), String> {
     let db = open_and_migrate(&config)?;
     let bind_addr = config.bind_addr;
     tracing::info!(database = %redact_url(&config.database_url), address = %bind_addr, "serving the khuyến công registry");
+    let metrics_addr = config.metrics_addr;
     let state = AppState::new(config, db);
-    actix_web::rt::System::new()
-        .block_on(async move {
-            HttpServer::new(move || build_app(state.clone()))
-                .bind(bind_addr)?
-                .client_request_timeout(std::time::Duration::from_secs(10))
-                .shutdown_timeout(10)
-                .run()
-                .await
-        })
-        .map_err(|e| format!("cannot serve on {bind_addr}: {e}"))
+    actix_web::rt::System::new().block_on(async move {
+        let metrics = match metrics_addr {
+            Some(address) => {
+                let handle = instruments::install();
+                let db = state.db.clone();
+                tracing::info!(address = %address, "serving metrics at /metrics");
+                let server = HttpServer::new(move || instruments::app(handle.clone(), db.clone()))
+                    .workers(1)
+                    .bind(address)
+                    .map_err(|e| format!("cannot serve metrics on {address}: {e}"))?
+                    .run();
+                Some(server)
+            }
+            None => None,
+        };
+        let api = HttpServer::new(move || build_app(state.clone()))
+            .bind(bind_addr)
+            .map_err(|e| format!("cannot serve on {bind_addr}: {e}"))?
+            .client_request_timeout(std::time::Duration::from_secs(10))
+            .shutdown_timeout(10)
+            .run();
+        match metrics {
+            Some(metrics) => futures_util::future::try_join(api, metrics).await.map(|_| ()),
+            None => api.await,
+        }
+        .map_err(|e| format!("server stopped: {e}"))
+    })
+}
+
+fn seed_database(config: Config, scale: f64, seed: u64, password: Option<String>) -> Result<(), String> {
+    let db = open_and_migrate(&config)?;
+    let options = khuyencong::seed::Options {
+        password,
+        progress: true,
+        policy: khuyencong::seed::Policy::from(&config),
+        ..khuyencong::seed::Options::new(scale, seed)
+    };
+    let summary = khuyencong::seed::run(&db, &options).map_err(|e| e.to_string())?;
+    println!("{summary}");
+    Ok(())
 }
 
 fn user(config: Config, command: UserCommand) -> Result<(), String> {

@@ -102,10 +102,31 @@ impl ConnectionManager {
     }
 }
 
+/// Whether the URL names this machine (`localhost`, `127.x.x.x`, `[::1]`).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if host_port.starts_with('[') {
+        host_port.split(']').next().map(|h| &h[1..]).unwrap_or("")
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
 /// The URL with libpq's connect timeout and TCP user timeout added, unless the operator set them.
 /// Without them a connection attempt or a query on a network that drops packets waits for minutes.
+///
+/// A database on this machine is reached without TLS unless `sslmode` says otherwise: libpq's
+/// default (`prefer`) encrypts loopback traffic, which protects nothing and costs about a fifth of
+/// a short read. A remote database keeps libpq's default; production sets `sslmode=verify-full`.
 fn with_network_timeouts(url: &str, limits: &PgLimits) -> String {
     let mut url = url.to_owned();
+    if is_loopback(&url) && !url.contains("sslmode=") {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("sslmode=disable");
+    }
     for (name, value) in [
         ("connect_timeout", limits.connect_timeout.as_secs().max(1)),
         (
@@ -209,5 +230,22 @@ mod tests {
             with_network_timeouts("postgres://u@h/db?sslmode=disable&connect_timeout=9", &limits),
             "postgres://u@h/db?sslmode=disable&connect_timeout=9&tcp_user_timeout=10000"
         );
+        assert_eq!(
+            with_network_timeouts("postgres://u:p@127.0.0.1:5432/db", &limits),
+            "postgres://u:p@127.0.0.1:5432/db?sslmode=disable&connect_timeout=3&tcp_user_timeout=10000"
+        );
+        assert_eq!(
+            with_network_timeouts("postgresql://localhost/db?sslmode=require", &limits),
+            "postgresql://localhost/db?sslmode=require&connect_timeout=3&tcp_user_timeout=10000"
+        );
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognised() {
+        assert!(is_loopback("postgres://postgres@127.0.0.1:5432/postgres"));
+        assert!(is_loopback("postgres://u:p%40ss@localhost/db"));
+        assert!(is_loopback("postgresql://[::1]:5432/db"));
+        assert!(!is_loopback("postgres://u@db.internal:5432/registry"));
+        assert!(!is_loopback("postgres://u@10.0.0.5/registry"));
     }
 }

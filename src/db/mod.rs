@@ -179,10 +179,22 @@ impl Db {
 
     /// A connection for blocking code (CLI commands, migrations).
     pub fn get(&self) -> Result<PooledConnection<ConnectionManager>, ApiError> {
-        self.pool.get().map_err(|e| {
+        let started = std::time::Instant::now();
+        let conn = self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "no database connection");
             ApiError::unavailable()
-        })
+        });
+        metrics::histogram!(crate::instruments::POOL_WAIT_SECONDS).record(started.elapsed().as_secs_f64());
+        conn
+    }
+
+    /// Open and idle connections now.
+    pub fn pool_state(&self) -> diesel::r2d2::State {
+        self.pool.state()
+    }
+
+    pub fn pool_max_size(&self) -> u32 {
+        self.pool.max_size()
     }
 
     /// Runs read-only work on a pooled connection, off the async executor.
@@ -192,7 +204,8 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(actix_web::web::block(move || db.run(work))).await
+        self.bounded(actix_web::web::block(move || db.timed("read", || db.run(work))))
+            .await
     }
 
     /// Runs a mutation in one transaction: the change and its audit event commit together or not at
@@ -203,8 +216,19 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(actix_web::web::block(move || db.write_blocking(work)))
-            .await
+        self.bounded(actix_web::web::block(move || {
+            db.timed("write", || db.write_blocking(work))
+        }))
+        .await
+    }
+
+    /// Records how long a request's database work took, waiting for the connection included.
+    fn timed<T>(&self, kind: &'static str, work: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let result = work();
+        metrics::histogram!(crate::instruments::DATABASE_SECONDS, "kind" => kind)
+            .record(started.elapsed().as_secs_f64());
+        result
     }
 
     /// [`Db::write`] for code that is already off the executor (the CLI).

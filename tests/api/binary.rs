@@ -94,6 +94,46 @@ fn serves_on_a_bare_directory_with_embedded_database() {
 }
 
 #[test]
+fn metrics_are_served_apart_from_the_api_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, metrics_port) = (free_port(), free_port());
+    let _server = Server(
+        command(dir.path())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http_get(port, "/readyz").is_none() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for _ in 0..3 {
+        http_get(port, "/api/v1/projects/7").unwrap();
+    }
+    // The API does not serve them.
+    assert!(http_get(port, "/metrics").unwrap().starts_with("HTTP/1.1 404"));
+    let scraped = http_get(metrics_port, "/metrics").unwrap();
+    assert!(scraped.starts_with("HTTP/1.1 200"), "{scraped}");
+    assert!(scraped.contains("text/plain; version=0.0.4"), "{scraped}");
+    // Per route pattern, not per path; the unauthenticated reads were 401.
+    assert!(
+        scraped.contains(r#"http_requests_total{method="GET",route="/api/v1/projects/{id}",status="401"} 3"#),
+        "{scraped}"
+    );
+    assert!(
+        scraped.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/projects/{id}",status="401",le="+Inf"} 3"#),
+        "{scraped}"
+    );
+    assert!(scraped.contains("db_pool_max_connections 10"), "{scraped}");
+    assert!(scraped.contains("db_pool_wait_seconds_count"), "{scraped}");
+    assert!(scraped.contains(r#"db_work_duration_seconds_count{kind="read"}"#), "{scraped}");
+}
+
+#[test]
 fn bad_configuration_stops_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = command(dir.path())

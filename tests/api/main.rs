@@ -19,4 +19,5 @@ mod outage;
 mod project_money;
 mod project_registry;
 mod projects;
+mod seed;
 mod users;
