@@ -114,6 +114,10 @@ pub struct Db {
     /// Transactions committed through this pool: answers kept in memory are valid only for the
     /// count they were read at.
     committed: Arc<AtomicU64>,
+    /// One permit per pooled connection. Requests queue here, first come first served, instead of
+    /// each holding a blocking thread while it waits in the pool, where the order of wake-ups is
+    /// left to chance and the slowest waits grow long tails.
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why the database could not be opened.
@@ -174,6 +178,7 @@ impl Db {
             request_timeout: settings.request_timeout,
             sqlite_writer: is_sqlite.then(|| Arc::new(std::sync::Mutex::new(()))),
             committed: Arc::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
         })
     }
 
@@ -204,8 +209,20 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(actix_web::web::block(move || db.timed("read", || db.run(work))))
+        self.bounded(async move {
+            let _permit = db.permit().await;
+            actix_web::web::block(move || db.timed("read", || db.run(work))).await
+        })
+        .await
+    }
+
+    /// A turn to use the database, in arrival order (see `permits`).
+    async fn permit(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.permits
+            .clone()
+            .acquire_owned()
             .await
+            .expect("the semaphore is never closed")
     }
 
     /// Runs a mutation in one transaction: the change and its audit event commit together or not at
@@ -216,9 +233,10 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(actix_web::web::block(move || {
-            db.timed("write", || db.write_blocking(work))
-        }))
+        self.bounded(async move {
+            let _permit = db.permit().await;
+            actix_web::web::block(move || db.timed("write", || db.write_blocking(work))).await
+        })
         .await
     }
 

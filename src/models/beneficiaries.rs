@@ -85,6 +85,23 @@ pub fn find_personal_data(
         .optional()?)
 }
 
+/// A record with its personal data, in one statement: the read of a single establishment. The
+/// caller decides whether the personal data may be shown.
+pub fn find_with_personal_data(
+    conn: &mut DbConn,
+    id: i64,
+) -> Result<Option<(BeneficiaryRow, Option<PersonalDataRow>)>, ApiError> {
+    Ok(beneficiaries::table
+        .left_join(beneficiary_personal_data::table)
+        .filter(beneficiaries::id.eq(id))
+        .select((
+            BeneficiaryRow::as_select(),
+            Option::<PersonalDataRow>::as_select(),
+        ))
+        .first(conn)
+        .optional()?)
+}
+
 /// Personal data of several establishments (one page of a list), in one query.
 pub fn personal_data_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<PersonalDataRow>, ApiError> {
     Ok(beneficiary_personal_data::table

@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::duplicates::{DuplicateCandidate, candidates_for};
 use super::fields::{Fields, ensure_valid};
 use super::{
-    Beneficiary, ENTITY, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
+    Beneficiary, ENTITY, PersonalData, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
     ensure_writable, owner, render_for, render_page,
 };
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
@@ -500,9 +500,11 @@ pub async fn get_beneficiary(
     let view = state
         .db
         .read(move |conn| {
-            let row = model::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+            let (row, personal) =
+                model::find_with_personal_data(conn, id)?.ok_or_else(ApiError::not_found)?;
             principal.ensure_sees(super::owner(&row))?;
-            render_for(conn, &principal, &row)
+            let shown = super::shows_personal_data(&principal, &row).then(|| PersonalData::from(personal));
+            Beneficiary::render(&row, shown)
         })
         .await?;
     Ok(HttpResponse::Ok().insert_header(etag(view.version)).json(view))
