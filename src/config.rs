@@ -133,7 +133,7 @@ impl Config {
             jwt_signing_key,
             log_format,
             body_limit_bytes: parse(&var, "BODY_LIMIT_BYTES", "1048576")?,
-            db_pool_size: parse(&var, "DB_POOL_SIZE", "10")?,
+            db_pool_size: parse(&var, "DB_POOL_SIZE", &default_pool_size().to_string())?,
             db_pool_timeout: Duration::from_secs(parse(&var, "DB_POOL_TIMEOUT_SECS", "2")?),
             db_connect_timeout: Duration::from_secs(parse(&var, "DB_CONNECT_TIMEOUT_SECS", "3")?),
             db_statement_timeout: Duration::from_secs(parse(&var, "DB_STATEMENT_TIMEOUT_SECS", "10")?),
@@ -239,6 +239,15 @@ impl Config {
         crate::db::Backend::from_url(&self.database_url).map_err(|e| ConfigError(e.to_string()))?;
         Ok(())
     }
+}
+
+/// Two connections per core and one more: enough to keep the cores busy while some connections
+/// wait on the network, few enough that the database's processes do not crowd out the server's
+/// own threads on the same machine (measured in bench/RESULTS.md: beyond this, throughput barely
+/// moves and the slowest requests wait many times longer).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(cores * 2 + 1).unwrap_or(10)
 }
 
 fn parse<T: std::str::FromStr>(

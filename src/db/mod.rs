@@ -91,7 +91,7 @@ impl Default for DbSettings {
     /// The configuration defaults (see the README).
     fn default() -> DbSettings {
         DbSettings {
-            pool_size: 10,
+            pool_size: crate::config::default_pool_size(),
             pool_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(3),
             statement_timeout: Duration::from_secs(10),

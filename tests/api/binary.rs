@@ -101,6 +101,7 @@ fn metrics_are_served_apart_from_the_api_only_when_asked() {
         command(dir.path())
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
+            .env("DB_POOL_SIZE", "7")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -128,7 +129,7 @@ fn metrics_are_served_apart_from_the_api_only_when_asked() {
         scraped.contains(r#"http_request_duration_seconds_bucket{method="GET",route="/api/v1/projects/{id}",status="401",le="+Inf"} 3"#),
         "{scraped}"
     );
-    assert!(scraped.contains("db_pool_max_connections 10"), "{scraped}");
+    assert!(scraped.contains("db_pool_max_connections 7"), "{scraped}");
     assert!(scraped.contains("db_pool_wait_seconds_count"), "{scraped}");
     assert!(scraped.contains(r#"db_work_duration_seconds_count{kind="read"}"#), "{scraped}");
 }
