@@ -158,3 +158,33 @@ pub fn decision(rng: &mut impl Rng, issuer: &str) -> String {
 pub fn document(rng: &mut impl Rng, kind: &str, year: i32) -> String {
     format!("{kind}-{year}-{:04}", rng.gen_range(1..9999))
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+    use crate::domain::beneficiaries::phone_key;
+    use crate::domain::identifiers::validate_household_registration;
+
+    #[test]
+    fn drawn_codes_pass_the_registrys_checks_and_never_repeat() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut issued = Issued::default();
+        let mut seen = HashSet::new();
+        for n in 0..2_000 {
+            let tax = issued.tax_code(&mut rng, tax_office("19"), n % 10 == 0);
+            assert_eq!(identifiers::validate_tax_code(&tax), Ok(()), "{tax}");
+            let household = issued.household_registration(&mut rng, "27", 'C');
+            assert!(validate_household_registration(&household).is_ok(), "{household}");
+            let id = issued.national_id(&mut rng, "27", n % 2 == 0, 1980);
+            assert!(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()), "{id}");
+            let mobile = issued.mobile(&mut rng);
+            assert_eq!(phone_key(&mobile).map(|k| k.len()), Some(10), "{mobile}");
+            for value in [tax, household, id, mobile] {
+                assert!(seen.insert(value.clone()), "{value} drawn twice");
+            }
+        }
+    }
+}

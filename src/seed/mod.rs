@@ -461,11 +461,12 @@ impl Progress {
     }
 
     fn writing(&self, total: usize) {
+        // Rates and the estimate count from here, not from the start of generation.
+        self.bar.reset();
         self.bar.set_length(total as u64);
-        self.bar.set_position(0);
         self.bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {msg:<30} [{bar:30}] {human_pos}/{human_len} rows, {per_sec}, eta {eta}",
+                "{spinner} {msg:<28} [{wide_bar}] {percent:>3}% {human_pos} rows, eta {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -562,4 +563,29 @@ pub fn run(db: &Db, options: &Options) -> Result<Summary, SeedError> {
             DbConn::Sqlite(_) => "SQLite",
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_follow_the_scale_and_absurd_scales_are_refused() {
+        let hundred = Plan::at_scale(100.0).unwrap();
+        assert_eq!(
+            (
+                hundred.establishments,
+                hundred.projects,
+                hundred.products,
+                hundred.rounds,
+                hundred.certificates
+            ),
+            (100_000, 50_000, 30_000, 2_000, 20_000)
+        );
+        let small = Plan::at_scale(0.05).unwrap();
+        assert_eq!((small.establishments, small.projects, small.rounds), (50, 25, 1));
+        for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, MAX_SCALE * 2.0] {
+            assert!(matches!(Plan::at_scale(scale), Err(SeedError::InvalidScale(_))));
+        }
+    }
 }

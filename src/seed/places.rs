@@ -193,7 +193,7 @@ impl<'r> Atlas<'r> {
             .into_iter()
             .rev()
             .find(|c| c.valid_from <= on && c.valid_to.is_none_or(|to| on <= to))?;
-        // The API's own conversion: a cap row it could not read would not be applied there either.
+        // The API's own conversion of a stored cap.
         crate::api::support_caps::as_cap(row).ok()
     }
 }

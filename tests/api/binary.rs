@@ -131,7 +131,10 @@ fn metrics_are_served_apart_from_the_api_only_when_asked() {
     );
     assert!(scraped.contains("db_pool_max_connections 7"), "{scraped}");
     assert!(scraped.contains("db_pool_wait_seconds_count"), "{scraped}");
-    assert!(scraped.contains(r#"db_work_duration_seconds_count{kind="read"}"#), "{scraped}");
+    assert!(
+        scraped.contains(r#"db_work_duration_seconds_count{kind="read"}"#),
+        "{scraped}"
+    );
 }
 
 #[test]

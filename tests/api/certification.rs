@@ -649,7 +649,10 @@ async fn a_revoked_certificate_shows_as_revoked_and_its_product_leaves_the_catal
 }
 
 async fn verify(app: &TestApp, number: &str) -> Value {
-    let response = app.get(&format!("/api/v1/public/certificates/{number}")).send().await;
+    let response = app
+        .get(&format!("/api/v1/public/certificates/{number}"))
+        .send()
+        .await;
     response.body["status"].clone()
 }
 

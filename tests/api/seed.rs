@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use khuyencong::api::beneficiaries::fields as beneficiary_fields;
 use khuyencong::api::certification::{Place, ScopeCodes, check_scope};
 use khuyencong::api::projects::fields as project_fields;
+use khuyencong::api::projects::lifecycle::check_cap;
 use khuyencong::auth::{Principal, Role};
 use khuyencong::db::DbConn;
 use khuyencong::db::schema::{
@@ -198,6 +199,16 @@ async fn seeded_records_pass_the_apis_own_checks() {
                 );
             }
             replay_money(conn, project);
+            // The support cap in force on the approval day holds (or a ministry override does).
+            let approved_on = project_model::history(conn, project.id)
+                .unwrap()
+                .into_iter()
+                .find(|h| h.action.as_deref() == Some("approve"))
+                .and_then(|h| h.decision_date);
+            if let Some(on) = approved_on {
+                check_cap(conn, project, on, None)
+                    .unwrap_or_else(|e| panic!("project {}: {}", project.code, e.detail.en));
+            }
             let history: Vec<HistoryRow> = project_model::history(conn, project.id).unwrap();
             let last = history.iter().rev().find_map(|h| h.to_status.clone());
             assert_eq!(
