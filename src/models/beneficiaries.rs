@@ -202,9 +202,10 @@ fn in_territory(
 }
 
 fn filtered(
+    conn: &mut DbConn,
     filter: &BeneficiaryFilter,
     territory: &Territory,
-) -> beneficiaries::BoxedQuery<'static, DbBackend> {
+) -> Result<beneficiaries::BoxedQuery<'static, DbBackend>, ApiError> {
     let mut query = in_territory(beneficiaries::table.into_boxed(), territory);
     if let Some(code) = &filter.province_code {
         query = match filter.province_era {
@@ -236,9 +237,9 @@ fn filtered(
         query = query.filter(beneficiaries::disadvantaged_area.eq(v));
     }
     if let Some(search) = &filter.search {
-        query = query.filter(search.matches(Searched::Beneficiaries));
+        query = query.filter(search.matching(conn, Searched::Beneficiaries)?);
     }
-    query
+    Ok(query)
 }
 
 pub fn list(
@@ -248,7 +249,7 @@ pub fn list(
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<BeneficiaryRow>, ApiError> {
-    let mut query = filtered(filter, territory);
+    let mut query = filtered(conn, filter, territory)?;
     if let Some(after) = after {
         query = query.filter(beneficiaries::id.gt(after));
     }
@@ -260,7 +261,7 @@ pub fn list(
 }
 
 pub fn count(conn: &mut DbConn, filter: &BeneficiaryFilter, territory: &Territory) -> Result<i64, ApiError> {
-    Ok(filtered(filter, territory).count().get_result(conn)?)
+    Ok(filtered(conn, filter, territory)?.count().get_result(conn)?)
 }
 
 /// Records that are probably the same establishment as `record`: the same normalised name in the

@@ -192,7 +192,11 @@ pub struct ProjectFilter {
     pub search: Option<TextSearch>,
 }
 
-fn filtered(filter: &ProjectFilter, territory: &Territory) -> projects::BoxedQuery<'static, DbBackend> {
+fn filtered(
+    conn: &mut DbConn,
+    filter: &ProjectFilter,
+    territory: &Territory,
+) -> Result<projects::BoxedQuery<'static, DbBackend>, ApiError> {
     let mut query = projects::table.into_boxed();
     query = match territory {
         Territory::National => query,
@@ -239,9 +243,9 @@ fn filtered(filter: &ProjectFilter, territory: &Territory) -> projects::BoxedQue
         );
     }
     if let Some(search) = &filter.search {
-        query = query.filter(search.matches(Searched::Projects));
+        query = query.filter(search.matching(conn, Searched::Projects)?);
     }
-    query
+    Ok(query)
 }
 
 /// A cursor whose key does not fit the order (a year that is not a number).
@@ -258,7 +262,7 @@ pub fn list(
 ) -> Result<Result<Vec<ProjectRow>, CursorMismatch>, ApiError> {
     use ProjectOrder as O;
     use projects as p;
-    let mut query = filtered(filter, territory);
+    let mut query = filtered(conn, filter, territory)?;
     if let Some((key, id)) = after {
         let id = *id;
         query = match order {
@@ -311,7 +315,7 @@ pub fn cursor_of(row: &ProjectRow, order: ProjectOrder) -> ProjectCursor {
 }
 
 pub fn count(conn: &mut DbConn, filter: &ProjectFilter, territory: &Territory) -> Result<i64, ApiError> {
-    Ok(filtered(filter, territory).count().get_result(conn)?)
+    Ok(filtered(conn, filter, territory)?.count().get_result(conn)?)
 }
 
 /// An establishment named by a project, with its name.

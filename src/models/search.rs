@@ -10,13 +10,21 @@
 //!
 //! Keys shorter than three characters have no trigram: both backends then match with `LIKE` over the
 //! rows the other filters leave.
+//!
+//! SQLite has no planner statistics for FTS5, so [`TextSearch::matching`] asks the index how many
+//! records hold the key's rarest trigram (the `…_search_terms` vocabulary tables): when even that
+//! one is common, the words are common, and walking the table in id order finds a page after a few
+//! rows, while the index would list every match first. PostgreSQL's planner makes the same choice
+//! from its own statistics.
 
 use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
-use diesel::sql_types::{Bool, Text};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
-use crate::db::DbBackend;
+use crate::db::{DbBackend, DbConn};
 use crate::domain::search::{contains_pattern, search_key};
+use crate::error::ApiError;
 
 /// Which index answers a search on this database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +56,8 @@ impl Searched {
 /// A `q` parameter, ready to be matched.
 #[derive(Debug, Clone)]
 pub struct TextSearch {
+    /// The search key of `q`.
+    key: String,
     /// `%key%` with `%`, `_` and `\` escaped.
     pattern: String,
     /// The key as an FTS5 phrase, when it is long enough to have trigrams.
@@ -63,6 +73,7 @@ impl TextSearch {
         let key = search_key(q);
         let phrase = (key.chars().count() >= 3).then(|| format!("\"{}\"", key.replace('"', "\"\"")));
         TextSearch {
+            key,
             pattern: contains_pattern(q),
             phrase,
             index,
@@ -81,6 +92,30 @@ impl TextSearch {
         }
     }
 
+    /// [`TextSearch::matches`], with the way to match chosen for this key on this database: the
+    /// index for rare words, the table in id order for common ones (see the module documentation).
+    pub fn matching<QS: 'static>(
+        &self,
+        conn: &mut DbConn,
+        searched: Searched,
+    ) -> Result<Predicate<QS>, ApiError> {
+        if let (Some(_), DbConn::Sqlite(conn)) = (self.fts_phrase(), &mut *conn)
+            && rarest_trigram_count(conn, searched, &self.key)? > COMMON_TRIGRAM_RECORDS
+        {
+            return Ok(self.scanned(searched));
+        }
+        Ok(self.matches(searched))
+    }
+
+    /// `search_key LIKE pattern` on the table itself.
+    fn scanned<QS: 'static>(&self, searched: Searched) -> Predicate<QS> {
+        Box::new(
+            sql::<Bool>(&format!("{}.search_key LIKE ", searched.table()))
+                .bind::<Text, _>(self.pattern.clone())
+                .sql(" ESCAPE '\\'"),
+        )
+    }
+
     /// The rows of `searched` itself whose search key contains the key.
     pub fn matches<QS: 'static>(&self, searched: Searched) -> Predicate<QS> {
         let table = searched.table();
@@ -92,11 +127,7 @@ impl TextSearch {
                 .bind::<Text, _>(phrase.to_owned())
                 .sql(")"),
             ),
-            None => Box::new(
-                sql::<Bool>(&format!("{table}.search_key LIKE "))
-                    .bind::<Text, _>(self.pattern.clone())
-                    .sql(" ESCAPE '\\'"),
-            ),
+            None => self.scanned(searched),
         }
     }
 
@@ -121,6 +152,42 @@ impl TextSearch {
             ),
         }
     }
+}
+
+/// Above this many records holding the rarest trigram of a key, the key counts as common on SQLite:
+/// a page of 50 then turns up within a few thousand rows walked in id order.
+const COMMON_TRIGRAM_RECORDS: i64 = 2_000;
+
+/// How many records hold the rarest of the key's trigrams (an upper bound of the matches); zero
+/// when one of them is in no record at all.
+fn rarest_trigram_count(
+    conn: &mut diesel::SqliteConnection,
+    searched: Searched,
+    key: &str,
+) -> Result<i64, ApiError> {
+    let chars: Vec<char> = key.chars().collect();
+    let trigrams: std::collections::BTreeSet<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    let placeholders = vec!["?"; trigrams.len()].join(", ");
+    let mut query = diesel::sql_query(format!(
+        "SELECT count(*) AS held, min(doc) AS rarest FROM {}_search_terms WHERE term IN ({placeholders})",
+        searched.table()
+    ))
+    .into_boxed::<diesel::sqlite::Sqlite>();
+    for trigram in &trigrams {
+        query = query.bind::<Text, _>(trigram.clone());
+    }
+    #[derive(QueryableByName)]
+    struct Terms {
+        #[diesel(sql_type = BigInt)]
+        held: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        rarest: Option<i64>,
+    }
+    let terms: Terms = query.get_result(conn)?;
+    if terms.held < trigrams.len() as i64 {
+        return Ok(0);
+    }
+    Ok(terms.rarest.unwrap_or(0))
 }
 
 #[cfg(test)]

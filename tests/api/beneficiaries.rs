@@ -551,6 +551,72 @@ async fn search_index_follows_renames_and_treats_short_keys_and_symbols_literall
 }
 
 #[actix_web::test]
+async fn common_and_rare_words_find_the_same_records_whichever_way_they_are_matched() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    // Enough records share "may tre" that SQLite walks the table in id order for it instead of
+    // reading its index, while "dan 2099"-like keys stay rare and are read from the index.
+    const RECORDS: i64 = 2_100;
+    app.with_conn(|conn| {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {RECORDS}) \
+             INSERT INTO beneficiaries (name, legal_form, identifier_type, province_code, status, \
+             search_key, name_key, created_at, updated_at) \
+             SELECT 'Cơ sở mây tre đan ' || i, 'cooperative_group', 'none', '01', 'active', \
+             'co so may tre dan ' || i, 'co so may tre dan ' || i, '2026-01-01 00:00:00', \
+             '2026-01-01 00:00:00' FROM n"
+        ))
+        .unwrap();
+    });
+    let page = |q: &'static str, cursor: Option<String>| {
+        let mut path = format!(
+            "/api/v1/beneficiaries?q={}&limit=50&include_total=true",
+            q.replace(' ', "%20")
+        );
+        if let Some(cursor) = cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let request = app.get(&path).bearer(&token);
+        async move { request.send().await }
+    };
+    let numbers = |r: &Resp| -> Vec<i64> {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                b["name"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    };
+
+    let common = page("may tre", None).await;
+    common.assert_status(200);
+    assert_eq!(common.body["total"], RECORDS);
+    assert_eq!(numbers(&common), (1..=50).collect::<Vec<_>>());
+    let next = page("may tre", common.body["next_cursor"].as_str().map(Into::into)).await;
+    assert_eq!(numbers(&next), (51..=100).collect::<Vec<_>>());
+
+    let rare = page("dan 2099", None).await;
+    assert_eq!(rare.body["total"], 1);
+    assert_eq!(numbers(&rare), vec![2099]);
+    let some = page("dan 209", None).await;
+    assert_eq!(
+        numbers(&some),
+        vec![209, 2090, 2091, 2092, 2093, 2094, 2095, 2096, 2097, 2098, 2099]
+    );
+    assert!(numbers(&page("may tre dan 0", None).await).is_empty());
+}
+
+#[actix_web::test]
 async fn filters_by_recorded_pre2025_province_and_flags() {
     let app = TestApp::new();
     let token = ministry(&app);

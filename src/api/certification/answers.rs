@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
-use moka::sync::Cache;
+use moka::future::Cache;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -93,14 +93,16 @@ impl PublicAnswers {
             today,
             committed_writes,
         };
-        if let Some(answer) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
-            return Ok(answer);
+        match &self.cache {
+            // Requests that miss together wait for one read instead of each reading the same
+            // answer (a popular page after a change would otherwise be read by every client at
+            // once). Errors are not kept.
+            Some(cache) => cache
+                .try_get_with(key, read())
+                .await
+                .map_err(|error| (*error).clone()),
+            None => read().await,
         }
-        let answer = read().await?;
-        if let Some(cache) = &self.cache {
-            cache.insert(key, answer.clone());
-        }
-        Ok(answer)
     }
 }
 
