@@ -13,9 +13,7 @@ import random
 import re
 import shutil
 import signal
-import statistics
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -255,7 +253,7 @@ def request_sql(main, follow_ups=None, page=True):
     return main + ";\n" + follow_ups.replace("{ids}", ids)
 
 
-def scenarios(token):
+def scenarios():
     """Each scenario: the request paths and, for pgbench, every statement the server issues for one
     request (the caller's account is not read: the server keeps recently checked sessions)."""
     rng = random.Random(7)
@@ -419,7 +417,7 @@ def main():
             server.start()
             log(f"{server.backend} server ready in {server.ready_ms:.0f} ms")
         tokens = {b: s.token("bench-ministry") for b, s in servers.items()}
-        plan, extra = scenarios(tokens["postgres"])
+        plan, extra = scenarios()
         if args.only:
             plan = [s for s in plan if args.only in s["name"]]
         rows = []
@@ -462,7 +460,7 @@ def main():
         f"`{commit}`, {os.cpu_count()} cores shared by the server, the database and the load generator; "
         f"PostgreSQL {pg_version}; scale {args.scale:g} (see `khuyencong seed`); wrk {args.threads} threads × "
         f"{args.connections} connections × {args.duration} s per cell; pgbench `-M prepared` with the same "
-        "concurrency running the server's main statement for the same parameter values. The scenarios run one "
+        "concurrency running, per transaction, every statement one request issues, for the same parameter values. The scenarios run one "
         "after the other, each on PostgreSQL, then pgbench, then SQLite.",
         "",
         "Cells: requests (or transactions) per second · p50 ms · p99 ms.",

@@ -21,7 +21,7 @@ pub mod telemetry;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -97,7 +97,11 @@ pub fn build_app(
         .default_service(web::to(api::fallback::unmatched))
         .wrap(from_fn(api::guard::check_input))
         .wrap(from_fn(context::middleware))
-        .wrap(from_fn(instruments::middleware))
+        // Only when metrics are served: matching the route pattern costs every request.
+        .wrap(Condition::new(
+            state.config.metrics_addr.is_some(),
+            from_fn(instruments::middleware),
+        ))
         // Outside the request context, so that it answers preflights itself and adds its headers
         // to every answer, problem documents included.
         .wrap(api::cors::middleware(&state.config.cors_allowed_origins))
