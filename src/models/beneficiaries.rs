@@ -188,11 +188,25 @@ pub struct BeneficiaryFilter {
     pub search: Option<TextSearch>,
 }
 
+/// Establishments with their personal data beside them (none stored: `NULL`s), as the list reads
+/// them: one statement per page.
+type WithPersonalData = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::LeftJoin<beneficiaries::table, beneficiary_personal_data::table>,
+    DbBackend,
+>;
+
 /// Restricts a query to what a territory sees.
-fn in_territory(
-    query: beneficiaries::BoxedQuery<'static, DbBackend>,
-    territory: &Territory,
-) -> beneficiaries::BoxedQuery<'static, DbBackend> {
+fn in_territory<Q>(query: Q, territory: &Territory) -> Q
+where
+    Q: diesel::query_dsl::methods::FilterDsl<
+            diesel::dsl::Eq<beneficiaries::province_code, String>,
+            Output = Q,
+        > + diesel::query_dsl::methods::FilterDsl<
+            diesel::dsl::Eq<beneficiaries::commune_code, String>,
+            Output = Q,
+        > + diesel::query_dsl::methods::FilterDsl<diesel::dsl::Eq<beneficiaries::id, i64>, Output = Q>,
+{
     match territory {
         Territory::National => query,
         Territory::Province(code) => query.filter(beneficiaries::province_code.eq(code.clone())),
@@ -205,8 +219,13 @@ fn filtered(
     conn: &mut DbConn,
     filter: &BeneficiaryFilter,
     territory: &Territory,
-) -> Result<beneficiaries::BoxedQuery<'static, DbBackend>, ApiError> {
-    let mut query = in_territory(beneficiaries::table.into_boxed(), territory);
+) -> Result<WithPersonalData, ApiError> {
+    let mut query = in_territory(
+        beneficiaries::table
+            .left_join(beneficiary_personal_data::table)
+            .into_boxed(),
+        territory,
+    );
     if let Some(code) = &filter.province_code {
         query = match filter.province_era {
             ProvinceEra::Current => query.filter(beneficiaries::province_code.eq(code.clone())),
@@ -237,18 +256,31 @@ fn filtered(
         query = query.filter(beneficiaries::disadvantaged_area.eq(v));
     }
     if let Some(search) = &filter.search {
-        query = query.filter(search.matching(conn, Searched::Beneficiaries)?);
+        query = match search.identifier() {
+            // The holder of the identifier and, for a 10-digit tax code, its branches: the
+            // identifiers from `identifier` up to `identifier.` in byte order (`-` sorts just
+            // before `.`), one range of the identifier index (bytewise `C` collation on PostgreSQL).
+            Some(identifier) => query.filter(
+                beneficiaries::identifier_value
+                    .ge(identifier.to_owned())
+                    .and(beneficiaries::identifier_value.lt(format!("{identifier}.")))
+                    .assume_not_null(),
+            ),
+            None => query.filter(search.matching(conn, Searched::Beneficiaries)?),
+        };
     }
     Ok(query)
 }
 
+/// A page of establishments, each with its stored personal data; the caller decides whom to show
+/// it to.
 pub fn list(
     conn: &mut DbConn,
     filter: &BeneficiaryFilter,
     territory: &Territory,
     after: Option<i64>,
     limit: i64,
-) -> Result<Vec<BeneficiaryRow>, ApiError> {
+) -> Result<Vec<(BeneficiaryRow, Option<PersonalDataRow>)>, ApiError> {
     let mut query = filtered(conn, filter, territory)?;
     if let Some(after) = after {
         query = query.filter(beneficiaries::id.gt(after));
@@ -256,7 +288,10 @@ pub fn list(
     Ok(query
         .order(beneficiaries::id)
         .limit(limit)
-        .select(BeneficiaryRow::as_select())
+        .select((
+            BeneficiaryRow::as_select(),
+            Option::<PersonalDataRow>::as_select(),
+        ))
         .load(conn)?)
 }
 

@@ -8,6 +8,12 @@
 //!   triggers; a quoted phrase of three characters or more matches exactly the rows whose key
 //!   contains it, the same rows `LIKE` finds.
 //!
+//! A `q` that is a whole establishment identifier (a tax code with its check digit, a branch tax
+//! code, a household-business registration number) is answered by the identifier index instead:
+//! [`TextSearch::identifier`] names it, and the establishment list matches the records holding it
+//! and, for a 10-digit tax code, its branches (`0101234567-001`). Those are the records whose key
+//! holds such a string anyway: names and representatives do not hold ten-digit runs.
+//!
 //! Keys shorter than three characters have no trigram: both backends then match with `LIKE` over the
 //! rows the other filters leave.
 //!
@@ -23,6 +29,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 
 use crate::db::{DbBackend, DbConn};
+use crate::domain::identifiers::{compact, validate_household_registration, validate_tax_code};
 use crate::domain::search::{contains_pattern, search_key};
 use crate::error::ApiError;
 
@@ -62,6 +69,8 @@ pub struct TextSearch {
     pattern: String,
     /// The key as an FTS5 phrase, when it is long enough to have trigrams.
     phrase: Option<String>,
+    /// `q` as an establishment identifier, when it is one.
+    identifier: Option<String>,
     index: SearchIndex,
 }
 
@@ -72,12 +81,22 @@ impl TextSearch {
     pub fn new(q: &str, index: SearchIndex) -> TextSearch {
         let key = search_key(q);
         let phrase = (key.chars().count() >= 3).then(|| format!("\"{}\"", key.replace('"', "\"\"")));
+        let compacted = compact(q).to_uppercase();
+        let identifier = (validate_tax_code(&compacted).is_ok()
+            || validate_household_registration(&compacted).is_ok())
+        .then_some(compacted);
         TextSearch {
             key,
             pattern: contains_pattern(q),
             phrase,
+            identifier,
             index,
         }
+    }
+
+    /// `q` as an establishment identifier (spaces and dots removed, upper case), when it is one.
+    pub fn identifier(&self) -> Option<&str> {
+        self.identifier.as_deref()
     }
 
     /// The `LIKE` pattern (also for columns outside the search index, such as certificate numbers).
@@ -211,5 +230,17 @@ mod tests {
                 .is_none()
         );
         assert_eq!(TextSearch::new("50%", SearchIndex::Trigram).pattern(), "%50\\%%");
+    }
+
+    #[test]
+    fn whole_identifiers_are_recognised_and_partial_ones_are_not() {
+        let identifier = |q: &str| TextSearch::new(q, SearchIndex::Trigram).identifier().map(str::to_owned);
+        assert_eq!(identifier(" 0101 234 565 ").as_deref(), Some("0101234565"));
+        assert_eq!(identifier("0101234565-001").as_deref(), Some("0101234565-001"));
+        assert_eq!(identifier("01a8001234").as_deref(), Some("01A8001234"));
+        // A wrong check digit, a part of a code and words are searched as text.
+        assert_eq!(identifier("0101234567"), None);
+        assert_eq!(identifier("010123456"), None);
+        assert_eq!(identifier("may tre"), None);
     }
 }

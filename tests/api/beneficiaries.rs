@@ -401,6 +401,70 @@ async fn merge_moves_links_is_audited_and_reversible() {
     );
 }
 
+/// A whole identifier in `q` is looked up in the identifier index: it finds the holder and, for a
+/// 10-digit tax code, its branches, however the caller spaced or cased it, and the list's totals and
+/// pages agree with it.
+#[actix_web::test]
+async fn a_whole_identifier_in_q_finds_its_holder_and_branches() {
+    let app = TestApp::new();
+    let token = ministry(&app);
+    let enterprise = |name: &str, code: &str| {
+        with(
+            establishment(name),
+            json!({"legal_form": "enterprise", "identifier_type": "tax_code", "identifier_value": code}),
+        )
+    };
+    let head = id_of(&create(&app, &token, enterprise("Công ty Gốm Chu Đậu", "0300588569")).await);
+    let branch = id_of(&create(&app, &token, enterprise("Chi nhánh Gốm Chu Đậu Nam Sách", "0300588569-001")).await);
+    let other = id_of(&create(&app, &token, enterprise("Công ty Mây tre Phú Vinh", "0101234565")).await);
+    let household = id_of(
+        &create(
+            &app,
+            &token,
+            with(
+                establishment("Hộ kinh doanh Trần Mai"),
+                json!({"legal_form": "household_business", "identifier_type": "household_registration", "identifier_value": "01A8001234"}),
+            ),
+        )
+        .await,
+    );
+
+    let found = |q: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app
+                .get(&format!("/api/v1/beneficiaries?q={q}&include_total=true&limit=1"))
+                .bearer(&token)
+                .send()
+                .await;
+            assert_eq!(response.status, 200, "{}", response.text);
+            crate::contract::assert_documented("get", "/api/v1/beneficiaries", &response);
+            let mut ids = vec![response.body["items"][0]["id"].as_i64()];
+            let mut next = response.body["next_cursor"].as_str().map(str::to_owned);
+            while let Some(cursor) = next {
+                let more = app
+                    .get(&format!("/api/v1/beneficiaries?q={q}&limit=1&cursor={cursor}"))
+                    .bearer(&token)
+                    .send()
+                    .await;
+                ids.push(more.body["items"][0]["id"].as_i64());
+                next = more.body["next_cursor"].as_str().map(str::to_owned);
+            }
+            (ids.into_iter().flatten().collect::<Vec<i64>>(), response.body["total"].as_i64())
+        }
+    };
+    assert_eq!(found("0300588569").await, (vec![head, branch], Some(2)));
+    assert_eq!(found("%20030%20058%208569%20").await, (vec![head, branch], Some(2)));
+    assert_eq!(found("0300588569-001").await, (vec![branch], Some(1)));
+    assert_eq!(found("0101234565").await, (vec![other], Some(1)));
+    assert_eq!(found("01a8001234").await, (vec![household], Some(1)));
+    // A part of a code is still searched as text, anywhere in the key.
+    assert_eq!(found("588569").await, (vec![head, branch], Some(2)));
+    // A code nobody holds finds nothing.
+    assert_eq!(found("0101234572").await, (vec![], Some(0)));
+}
+
 #[actix_web::test]
 async fn search_ignores_case_and_accents_over_name_identifier_and_representative() {
     let app = TestApp::new();

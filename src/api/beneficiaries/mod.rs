@@ -224,32 +224,16 @@ pub fn render_for(
     Beneficiary::render(row, personal)
 }
 
-/// The views of a page of records, with the personal data they may show read in one query.
+/// The views of a page of records read with their personal data, which each shows only to callers
+/// who may see it.
 pub fn render_page(
-    conn: &mut DbConn,
     principal: &Principal,
-    rows: &[BeneficiaryRow],
+    rows: Vec<(BeneficiaryRow, Option<PersonalDataRow>)>,
 ) -> Result<Vec<Beneficiary>, ApiError> {
-    let allowed: Vec<i64> = rows
-        .iter()
-        .filter(|r| shows_personal_data(principal, r))
-        .map(|r| r.id)
-        .collect();
-    let mut personal = if allowed.is_empty() {
-        Vec::new()
-    } else {
-        model::personal_data_of(conn, &allowed)?
-    };
-    rows.iter()
-        .map(|row| {
-            let data = allowed.contains(&row.id).then(|| {
-                let stored = personal
-                    .iter()
-                    .position(|p| p.beneficiary_id == row.id)
-                    .map(|i| personal.swap_remove(i));
-                PersonalData::from(stored)
-            });
-            Beneficiary::render(row, data)
+    rows.into_iter()
+        .map(|(row, stored)| {
+            let data = shows_personal_data(principal, &row).then(|| PersonalData::from(stored));
+            Beneficiary::render(&row, data)
         })
         .collect()
 }

@@ -51,7 +51,9 @@ pub struct BeneficiaryListQuery {
     pub ethnic_minority_owned: Option<bool>,
     pub disadvantaged_area: Option<bool>,
     /// Case- and accent-insensitive search over name, identifier and representative
-    /// (`hop tac xa` finds "Hợp tác xã ...").
+    /// (`hop tac xa` finds "Hợp tác xã ..."). A whole identifier (a tax code with a valid check
+    /// digit, with or without branch, or a household-business registration number; spaces and dots
+    /// ignored) finds its holder and, for a 10-digit tax code, its branches.
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// Page size, 1–500 (default 50).
@@ -374,8 +376,7 @@ pub async fn list_beneficiaries(
                 .include_total
                 .then(|| model::count(conn, &filter, &territory))
                 .transpose()?;
-            let items = render_page(conn, &principal, &rows)?;
-            Ok(Page::from_rows(items, &page, |b| b.id, total))
+            Ok(Page::from_rows(render_page(&principal, rows)?, &page, |b| b.id, total))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
