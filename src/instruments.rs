@@ -60,7 +60,7 @@ fn describe() {
     metrics::describe_histogram!(
         POOL_WAIT_SECONDS,
         metrics::Unit::Seconds,
-        "Time waited for a pooled database connection"
+        "Time database work waited for its turn: in the queue for a database thread, then for a pooled connection"
     );
     metrics::describe_histogram!(
         DATABASE_SECONDS,

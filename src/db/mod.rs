@@ -5,18 +5,20 @@
 mod manager;
 pub mod migrations;
 pub mod schema;
+mod workers;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 
 pub use manager::{ConnectionManager, PgLimits, Tracked};
+use workers::Workers;
 
 use crate::error::ApiError;
 
@@ -114,10 +116,9 @@ pub struct Db {
     /// Transactions committed through this pool: answers kept in memory are valid only for the
     /// count they were read at.
     committed: Arc<AtomicU64>,
-    /// One permit per pooled connection. Requests queue here, first come first served, instead of
-    /// each holding a blocking thread while it waits in the pool, where the order of wake-ups is
-    /// left to chance and the slowest waits grow long tails.
-    permits: Arc<tokio::sync::Semaphore>,
+    /// One thread per pooled connection, fed from one queue in arrival order (see [`workers`]):
+    /// requests wait there, first come first served, never in the pool itself.
+    workers: Workers,
 }
 
 /// Why the database could not be opened.
@@ -178,18 +179,23 @@ impl Db {
             request_timeout: settings.request_timeout,
             sqlite_writer: is_sqlite.then(|| Arc::new(std::sync::Mutex::new(()))),
             committed: Arc::default(),
-            permits: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
+            workers: Workers::start(settings.pool_size as usize)
+                .map_err(|e| OpenError::Connect(format!("cannot start the database threads: {e}")))?,
         })
     }
 
     /// A connection for blocking code (CLI commands, migrations).
     pub fn get(&self) -> Result<PooledConnection<ConnectionManager>, ApiError> {
-        let started = std::time::Instant::now();
+        self.checkout(Instant::now())
+    }
+
+    /// A pooled connection for work that has waited since `queued`; the wait is recorded.
+    fn checkout(&self, queued: Instant) -> Result<PooledConnection<ConnectionManager>, ApiError> {
         let conn = self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "no database connection");
             ApiError::unavailable()
         });
-        metrics::histogram!(crate::instruments::POOL_WAIT_SECONDS).record(started.elapsed().as_secs_f64());
+        metrics::histogram!(crate::instruments::POOL_WAIT_SECONDS).record(queued.elapsed().as_secs_f64());
         conn
     }
 
@@ -209,20 +215,10 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(async move {
-            let _permit = db.permit().await;
-            actix_web::web::block(move || db.timed("read", || db.run(work))).await
-        })
+        self.bounded(self.workers.run(move |queued| {
+            db.timed("read", queued, || db.run(queued, work))
+        }))
         .await
-    }
-
-    /// A turn to use the database, in arrival order (see `permits`).
-    async fn permit(&self) -> tokio::sync::OwnedSemaphorePermit {
-        self.permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed")
     }
 
     /// Runs a mutation in one transaction: the change and its audit event commit together or not at
@@ -233,19 +229,17 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(async move {
-            let _permit = db.permit().await;
-            actix_web::web::block(move || db.timed("write", || db.write_blocking(work))).await
-        })
+        self.bounded(self.workers.run(move |queued| {
+            db.timed("write", queued, || db.write_queued(queued, work))
+        }))
         .await
     }
 
-    /// Records how long a request's database work took, waiting for the connection included.
-    fn timed<T>(&self, kind: &'static str, work: impl FnOnce() -> T) -> T {
-        let started = std::time::Instant::now();
+    /// Records how long a request's database work took, its wait in the queue included.
+    fn timed<T>(&self, kind: &'static str, queued: Instant, work: impl FnOnce() -> T) -> T {
         let result = work();
         metrics::histogram!(crate::instruments::DATABASE_SECONDS, "kind" => kind)
-            .record(started.elapsed().as_secs_f64());
+            .record(queued.elapsed().as_secs_f64());
         result
     }
 
@@ -254,11 +248,19 @@ impl Db {
         &self,
         work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.write_queued(Instant::now(), work)
+    }
+
+    fn write_queued<T>(
+        &self,
+        queued: Instant,
+        work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let _writer = self
             .sqlite_writer
             .as_ref()
             .map(|lock| lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let result = self.run(|conn| conn.transaction(work));
+        let result = self.run(queued, |conn| conn.transaction(work));
         if result.is_ok() {
             self.committed.fetch_add(1, Ordering::AcqRel);
         }
@@ -273,8 +275,12 @@ impl Db {
 
     /// Runs `work` on a pooled connection. A connection that lost its server is closed, and so are
     /// all connections opened before, instead of failing one request each later on.
-    fn run<T>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>) -> Result<T, ApiError> {
-        let mut pooled = self.get()?;
+    fn run<T>(
+        &self,
+        queued: Instant,
+        work: impl FnOnce(&mut DbConn) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut pooled = self.checkout(queued)?;
         let result = work(&mut pooled);
         match result {
             Err(error) if error.connection_lost || (error.is_internal() && !self.answers(&mut pooled)) => {
@@ -302,11 +308,11 @@ impl Db {
     /// whatever the network does (a stalled connection would otherwise hold the request forever).
     async fn bounded<T>(
         &self,
-        task: impl Future<Output = Result<Result<T, ApiError>, actix_web::error::BlockingError>>,
+        task: impl Future<Output = Result<Result<T, ApiError>, workers::Lost>>,
     ) -> Result<T, ApiError> {
         match actix_web::rt::time::timeout(self.request_timeout, task).await {
             Ok(Ok(result)) => result,
-            Ok(Err(e)) => Err(ApiError::internal(format!("blocking task failed: {e}"))),
+            Ok(Err(workers::Lost)) => Err(ApiError::internal("database work panicked".to_owned())),
             Err(_) => {
                 tracing::warn!(
                     timeout_ms = self.request_timeout.as_millis() as u64,

@@ -102,14 +102,6 @@ pub fn find_with_personal_data(
         .optional()?)
 }
 
-/// Personal data of several establishments (one page of a list), in one query.
-pub fn personal_data_of(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<PersonalDataRow>, ApiError> {
-    Ok(beneficiary_personal_data::table
-        .filter(beneficiary_personal_data::beneficiary_id.eq_any(ids.to_vec()))
-        .select(PersonalDataRow::as_select())
-        .load(conn)?)
-}
-
 /// Replaces the personal data of an establishment (none stored when every field is empty).
 pub fn save_personal_data(conn: &mut DbConn, data: &PersonalDataRow) -> Result<(), ApiError> {
     diesel::delete(beneficiary_personal_data::table.find(data.beneficiary_id)).execute(conn)?;
