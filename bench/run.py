@@ -86,9 +86,10 @@ class Server:
         self.proc = None
         self.ready_ms = None
 
-    def start(self):
+    def start(self, extra_env=None):
         env = {
             **os.environ,
+            **(extra_env or {}),
             "DATABASE_URL": self.url,
             "BIND_ADDR": f"127.0.0.1:{self.port}",
             "JWT_SECRET": "YmVuY2gtcmVnaXN0cnktc2lnbmluZy1rZXktMzItYnl0ZXMhIQ",
@@ -162,6 +163,30 @@ def wrk_script(name, paths, token, method="GET", body=None):
     return path
 
 
+def wrk_write_script(name, requests, token):
+    """A wrk script that sends `requests` (method, path, body) in turn, each connection from its own
+    place in the list, with a document number that differs on every request."""
+    lines = ["local requests = {"]
+    for method, path, body in requests:
+        lines.append(f"  {{{lua_string(method)}, {lua_string(path)}, {lua_string(body)}}},")
+    lines += [
+        "}",
+        f'wrk.headers["Authorization"] = "Bearer {token}"',
+        'wrk.headers["Content-Type"] = "application/json"',
+        "local counter = 0",
+        "setup = function(thread) thread:set('offset', math.random(#requests)) end",
+        "request = function()",
+        "  counter = counter + 1",
+        "  local r = requests[((counter + (offset or 0)) % #requests) + 1]",
+        "  local body = string.gsub(r[3], '{n}', tostring(counter))",
+        "  return wrk.format(r[1], r[2], nil, body)",
+        "end",
+    ]
+    path = WORK / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
@@ -192,9 +217,10 @@ def run_pgbench(name, statements, duration, connections, threads):
     args = ["pgbench", "-n", "-M", "prepared", f"-c{connections}", f"-j{threads}", f"-T{duration}",
             "-l", "--log-prefix", str(folder / "log")]
     for i, sql in enumerate(statements):
+        sql, weight = sql if isinstance(sql, tuple) else (sql, 1)
         script = folder / f"s{i}.sql"
         script.write_text(sql.rstrip().rstrip(";") + ";\n")
-        args += ["-f", str(script)]
+        args += ["-f", f"{script}@{weight}"]
     out = subprocess.run(args + [pg_url(PG_DB)], capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"tps = ([\d.]+)", out).group(1))
     latencies = []
@@ -207,7 +233,8 @@ def run_pgbench(name, statements, duration, connections, threads):
     latencies.sort()
     p50 = latencies[len(latencies) // 2] if latencies else 0.0
     p99 = latencies[int(len(latencies) * 0.99)] if latencies else 0.0
-    shutil.rmtree(folder, ignore_errors=True)
+    if not os.environ.get("BENCH_KEEP_SCRIPTS"):
+        shutil.rmtree(folder, ignore_errors=True)
     return {"rate": rate, "p50": p50, "p99": p99, "errors": 0}
 
 
@@ -253,6 +280,121 @@ def request_sql(main, follow_ups=None, page=True):
         return main
     ids = page_ids(main) if page else None
     return main + ";\n" + follow_ups.replace("{ids}", ids)
+
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+ \w+ \[\d+\] (\S*) (LOG|DETAIL|ERROR|STATEMENT|HINT|CONTEXT):\s+(.*)$")
+PARAMETER = re.compile(r"\$(\d+) = ('(?:[^']|'')*'|NULL)")
+
+
+def statement_log():
+    """PostgreSQL's log file, when this user can read it (Debian's default place)."""
+    logs = sorted(Path("/var/log/postgresql").glob("postgresql-*.log"), key=lambda p: p.stat().st_mtime)
+    if logs and os.access(logs[-1], os.R_OK):
+        return logs[-1]
+    return None
+
+
+def capture_transactions(token, requests):
+    """Every statement of each write transaction the server runs for `requests`, with its parameter
+    values written in: a server with one connection serves them while PostgreSQL logs every statement
+    of the benchmark database. Returns (transactions, responses), or None without a readable log."""
+    log_file = statement_log()
+    if log_file is None:
+        return None
+    offset = log_file.stat().st_size
+    psql("postgres", f'ALTER DATABASE "{PG_DB}" SET log_statement = \'all\'')
+    server = Server("postgres")
+    server.port = 18183
+    responses = []
+    try:
+        server.start({"DB_POOL_SIZE": "1", "BIND_ADDR": "127.0.0.1:18183"})
+        for method, path, body in requests:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{server.port}{path}", method=method, data=body.replace("{n}", "0").encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
+            with urllib.request.urlopen(request) as r:
+                responses.append(json.load(r))
+    finally:
+        server.stop()
+        psql("postgres", f'ALTER DATABASE "{PG_DB}" RESET log_statement')
+    with open(log_file, encoding="utf-8", errors="replace") as f:
+        f.seek(offset)
+        text = f.read()
+    entries = []
+    for line in text.splitlines():
+        m = LOG_LINE.match(line)
+        if m:
+            entries.append([m.group(1), m.group(2), m.group(3)])
+        elif entries:
+            entries[-1][2] += "\n" + line
+    statements = []
+    for who, kind, message in entries:
+        if not who.endswith(f"@{PG_DB}"):
+            continue
+        if kind == "LOG":
+            m = re.match(r"(?:execute [^:]+|statement): (.*)", message, re.S)
+            if m:
+                statements.append(m.group(1))
+        elif kind == "DETAIL" and message.startswith("parameters:") and statements:
+            values = dict(PARAMETER.findall(message))
+            statements[-1] = re.sub(r"\$(\d+)\b", lambda v: values.get(v.group(1), v.group(0)), statements[-1])
+    transactions, current = [], None
+    for sql in statements:
+        if sql.strip() == "BEGIN":
+            current = []
+        elif sql.strip() == "COMMIT" and current is not None:
+            transactions.append(["BEGIN"] + current + ["COMMIT"])
+            current = None
+        elif current is not None:
+            current.append(sql)
+    return transactions, responses
+
+
+def write_mix(token, project_ids, unit):
+    """The write scenario: a project recorded as a draft and a payment recorded on a project in
+    progress, in turn. For pgbench, the two transactions the server runs, as it ran them."""
+    province, unit_id = unit
+    create = json.dumps({
+        "title": "Hỗ trợ ứng dụng máy sấy nông sản", "activity_type": "machinery_application",
+        "funding_source": "local", "plan_year": 2027, "province_code": province, "implementing_unit_id": unit_id,
+    }, ensure_ascii=False)
+    pay = json.dumps({"kind": "payment", "source": "counterpart", "amount_vnd": 1000, "date": "2026-12-01",
+                      "document_number": "UNC-BENCH-{n}"})
+    requests = []
+    for pid in project_ids:
+        requests += [("POST", "/api/v1/projects", create), ("POST", f"/api/v1/projects/{pid}/disbursements", pay)]
+    scenario = {"name": "write mix: record a project, record a payment", "requests": requests, "sql": None,
+                "write": True}
+    captured = capture_transactions(token, requests[:2])
+    if captured is None:
+        return scenario
+    transactions, (created, _) = captured
+    # The server's own start-up runs first; the two requests are the last two transactions.
+    create_sql, pay_sql = transactions[-2:]
+    new_id, code, paid_project = str(created["id"]), created["code"], str(project_ids[0])
+    # pgbench reads `:name` as a variable; JSON's `"key":null` becomes `"key": null`, the same value.
+    create_sql, pay_sql = ([re.sub(r'":(?=[A-Za-z_])', '": ', sql) for sql in t] for t in (create_sql, pay_sql))
+    # The new project's code and id differ on every run: the code is made from the transaction id,
+    # the id is read back from the insert (`\gset`), both passed as parameters like the server does.
+    create_script = ""
+    for sql in create_sql:
+        sql = sql.replace(f"'{code}'", ":g_code").replace(f"'{{{new_id}}}'", "ARRAY[:p_id]::bigint[]")
+        sql = sql.replace(f"'{new_id}'", ":p_id")
+        if sql.startswith('INSERT INTO "projects"'):
+            create_script += sql + "\n\\gset p_\n"
+        else:
+            create_script += sql + ";\n"
+        if sql == "BEGIN":
+            create_script += "SELECT 'PGB-' || txid_current() AS code\n\\gset g_\n"
+    pay_script = ";\n".join(pay_sql)
+    scripts = [(create_script, len(project_ids))]
+    for pid in project_ids:
+        scripts.append((pay_script.replace(f"'{paid_project}'", f"'{pid}'")
+                        .replace(f"'{{{paid_project}}}'", f"'{{{pid}}}'"), 1))
+    scenario["sql"] = scripts
+    return scenario
 
 
 def scenarios():
@@ -382,6 +524,25 @@ def scenarios():
     ], {"rare": tax_codes[0], "province": province}
 
 
+def write_scenario(token):
+    """Projects in progress with room for payments of their counterpart money, and a promotion centre
+    to implement new projects."""
+    paid = psql(
+        PG_DB,
+        "SELECT p.id FROM projects p JOIN project_budget_versions b ON b.project_id = p.id "
+        "AND b.budget_version = p.budget_version WHERE p.status = 'in_progress' AND p.id >= 1000 "
+        "AND b.counterpart_vnd - COALESCE((SELECT sum(amount_vnd) FROM project_disbursements d "
+        "WHERE d.project_id = p.id AND d.source = 'counterpart'), 0) > 100000000 "
+        f"ORDER BY md5(p.id::text) LIMIT {SAMPLES}",
+    ).split()
+    unit = psql(
+        PG_DB,
+        "SELECT province_code || ' ' || id FROM organizations WHERE kind = 'provincial_promotion_centre' "
+        "ORDER BY id LIMIT 1",
+    ).split()
+    return write_mix(token, [int(i) for i in paid], (unit[0], int(unit[1])))
+
+
 def explain(rare):
     """The plans of a whole identifier in `q` (its index) and of a part of one (the trigram index)."""
     part = rare[3:]
@@ -446,6 +607,7 @@ def main():
             log(f"{server.backend} server ready in {server.ready_ms:.0f} ms")
         tokens = {b: s.token("bench-ministry") for b, s in servers.items()}
         plan, extra = scenarios()
+        plan.append(write_scenario(tokens["postgres"]))
         if args.only:
             plan = [s for s in plan if args.only in s["name"]]
         rows = []
@@ -453,15 +615,20 @@ def main():
             results = {}
             for kind in ("postgres", "pgbench", "sqlite"):
                 log(f"{scenario['name']}: {kind}")
-                if kind == "pgbench":
+                if kind == "pgbench" and scenario["sql"] is None:
+                    results[kind] = None
+                elif kind == "pgbench":
                     results[kind] = run_pgbench(
                         re.sub(r"\W+", "-", scenario["name"]), scenario["sql"],
                         args.duration, args.connections, args.threads,
                     )
                 else:
                     token = None if scenario.get("public") else tokens[kind]
-                    script = wrk_script(f"{kind}-{re.sub(r'[^a-z]+', '-', scenario['name'])}",
-                                        scenario["paths"], token)
+                    name = f"{kind}-{re.sub(r'[^a-z]+', '-', scenario['name'])}"
+                    if scenario.get("write"):
+                        script = wrk_write_script(name, scenario["requests"], token)
+                    else:
+                        script = wrk_script(name, scenario["paths"], token)
                     results[kind] = run_wrk(PORTS[kind], script, args.duration, args.connections, args.threads)
             rows.append((scenario, results))
         rss = {b: s.peak_rss_mib() for b, s in servers.items()}
@@ -498,13 +665,14 @@ def main():
         "|---|---|---|---|---|---|",
     ]
     for scenario, r in rows:
-        ratio = r["postgres"]["rate"] / r["pgbench"]["rate"] if r["pgbench"]["rate"] else 0
+        ratio = (f"{r['postgres']['rate'] / r['pgbench']['rate']:.2f}"
+                 if r["pgbench"] and r["pgbench"]["rate"] else "–")
         tails = " / ".join(
             f"{r[b]['p99'] / r[b]['p50']:.1f}" if r[b]["p50"] else "–" for b in ("postgres", "sqlite")
         )
         lines.append(
             f"| {scenario['name']} | {fmt_cell(r['postgres'])} | {fmt_cell(r['sqlite'])} | "
-            f"{fmt_cell(r['pgbench'])} | {ratio:.2f} | {tails} |"
+            f"{fmt_cell(r['pgbench'])} | {ratio} | {tails} |"
         )
     by_name = {s["name"]: r for s, r in rows}
     get = by_name.get("establishment by id")
