@@ -215,9 +215,10 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(self.workers.run(move |queued| {
-            db.timed("read", queued, || db.run(queued, work))
-        }))
+        self.bounded(
+            self.workers
+                .run(move |queued| db.timed("read", queued, || db.run(queued, work))),
+        )
         .await
     }
 
@@ -229,9 +230,10 @@ impl Db {
         T: Send + 'static,
     {
         let db = self.clone();
-        self.bounded(self.workers.run(move |queued| {
-            db.timed("write", queued, || db.write_queued(queued, work))
-        }))
+        self.bounded(
+            self.workers
+                .run(move |queued| db.timed("write", queued, || db.write_queued(queued, work))),
+        )
         .await
     }
 

@@ -180,6 +180,31 @@ pub struct BeneficiaryFilter {
     pub search: Option<TextSearch>,
 }
 
+/// The first ten characters of an establishment's identifier: a tax code without its branch
+/// number, or a whole household-business registration number. Written out in full, as the
+/// expression of the `beneficiaries_identifier_root` index is, so that both databases use the
+/// index, and without bound values, so that the statement stays prepared.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+struct IdentifierRoot;
+
+impl diesel::Expression for IdentifierRoot {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for IdentifierRoot {}
+
+impl<QS> diesel::SelectableExpression<QS> for IdentifierRoot {}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for IdentifierRoot {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("substr(beneficiaries.identifier_value, 1, 10)");
+        Ok(())
+    }
+}
+
+/// The length of a tax code without its branch number, and of a household registration number.
+const IDENTIFIER_ROOT_LEN: usize = 10;
+
 /// Establishments with their personal data beside them (none stored: `NULL`s), as the list reads
 /// them: one statement per page.
 type WithPersonalData = diesel::dsl::IntoBoxed<
@@ -249,15 +274,18 @@ fn filtered(
     }
     if let Some(search) = &filter.search {
         query = match search.identifier() {
-            // The holder of the identifier and, for a 10-digit tax code, its branches: the
-            // identifiers from `identifier` up to `identifier.` in byte order (`-` sorts just
-            // before `.`), one range of the identifier index (bytewise `C` collation on PostgreSQL).
-            Some(identifier) => query.filter(
-                beneficiaries::identifier_value
-                    .ge(identifier.to_owned())
-                    .and(beneficiaries::identifier_value.lt(format!("{identifier}.")))
-                    .assume_not_null(),
-            ),
+            // The holder of the identifier and, for a 10-digit tax code, its branches: one
+            // equality on the identifier's first ten characters (an index), and for a branch
+            // code the whole value too.
+            Some(identifier) => {
+                let root = &identifier[..IDENTIFIER_ROOT_LEN.min(identifier.len())];
+                let query = query.filter(IdentifierRoot.eq(root.to_owned()).assume_not_null());
+                if identifier.len() > IDENTIFIER_ROOT_LEN {
+                    query.filter(beneficiaries::identifier_value.eq(identifier.to_owned()))
+                } else {
+                    query
+                }
+            }
             None => query.filter(search.matching(conn, Searched::Beneficiaries)?),
         };
     }

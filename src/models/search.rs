@@ -234,7 +234,11 @@ mod tests {
 
     #[test]
     fn whole_identifiers_are_recognised_and_partial_ones_are_not() {
-        let identifier = |q: &str| TextSearch::new(q, SearchIndex::Trigram).identifier().map(str::to_owned);
+        let identifier = |q: &str| {
+            TextSearch::new(q, SearchIndex::Trigram)
+                .identifier()
+                .map(str::to_owned)
+        };
         assert_eq!(identifier(" 0101 234 565 ").as_deref(), Some("0101234565"));
         assert_eq!(identifier("0101234565-001").as_deref(), Some("0101234565-001"));
         assert_eq!(identifier("01a8001234").as_deref(), Some("01A8001234"));

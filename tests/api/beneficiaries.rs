@@ -415,7 +415,14 @@ async fn a_whole_identifier_in_q_finds_its_holder_and_branches() {
         )
     };
     let head = id_of(&create(&app, &token, enterprise("Công ty Gốm Chu Đậu", "0300588569")).await);
-    let branch = id_of(&create(&app, &token, enterprise("Chi nhánh Gốm Chu Đậu Nam Sách", "0300588569-001")).await);
+    let branch = id_of(
+        &create(
+            &app,
+            &token,
+            enterprise("Chi nhánh Gốm Chu Đậu Nam Sách", "0300588569-001"),
+        )
+        .await,
+    );
     let other = id_of(&create(&app, &token, enterprise("Công ty Mây tre Phú Vinh", "0101234565")).await);
     let household = id_of(
         &create(
@@ -451,11 +458,17 @@ async fn a_whole_identifier_in_q_finds_its_holder_and_branches() {
                 ids.push(more.body["items"][0]["id"].as_i64());
                 next = more.body["next_cursor"].as_str().map(str::to_owned);
             }
-            (ids.into_iter().flatten().collect::<Vec<i64>>(), response.body["total"].as_i64())
+            (
+                ids.into_iter().flatten().collect::<Vec<i64>>(),
+                response.body["total"].as_i64(),
+            )
         }
     };
     assert_eq!(found("0300588569").await, (vec![head, branch], Some(2)));
-    assert_eq!(found("%20030%20058%208569%20").await, (vec![head, branch], Some(2)));
+    assert_eq!(
+        found("%20030%20058%208569%20").await,
+        (vec![head, branch], Some(2))
+    );
     assert_eq!(found("0300588569-001").await, (vec![branch], Some(1)));
     assert_eq!(found("0101234565").await, (vec![other], Some(1)));
     assert_eq!(found("01a8001234").await, (vec![household], Some(1)));

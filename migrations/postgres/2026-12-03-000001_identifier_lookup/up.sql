@@ -1,5 +1,4 @@
--- A `q` that is a whole identifier is looked up here: the identifier and its branches
--- (`0101234567-001`) are one range in byte order. Identifiers are codes, not words, so they are
--- compared bytewise (`C`) whatever the database's own collation is; SQLite compares bytes already.
-ALTER TABLE beneficiaries ALTER COLUMN identifier_value TYPE TEXT COLLATE "C";
-CREATE INDEX beneficiaries_identifier_value ON beneficiaries (identifier_value);
+-- A `q` that is a whole identifier is looked up here. Its first ten characters are a tax code
+-- without its branch number, or a whole household-business registration number: a tax code finds
+-- its holder and its branches (`0101234567-001`) with one equality.
+CREATE INDEX beneficiaries_identifier_root ON beneficiaries (substr(identifier_value, 1, 10));

@@ -1,1 +1,1 @@
-DROP INDEX beneficiaries_identifier_value;
+DROP INDEX beneficiaries_identifier_root;

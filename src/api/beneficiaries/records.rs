@@ -376,7 +376,12 @@ pub async fn list_beneficiaries(
                 .include_total
                 .then(|| model::count(conn, &filter, &territory))
                 .transpose()?;
-            Ok(Page::from_rows(render_page(&principal, rows)?, &page, |b| b.id, total))
+            Ok(Page::from_rows(
+                render_page(&principal, rows)?,
+                &page,
+                |b| b.id,
+                total,
+            ))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
