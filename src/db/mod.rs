@@ -5,6 +5,7 @@
 mod manager;
 pub mod migrations;
 pub mod schema;
+mod sum;
 mod workers;
 
 use std::future::Future;
@@ -18,6 +19,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{Pool, PooledConnection};
 
 pub use manager::{ConnectionManager, PgLimits, Tracked};
+pub use sum::{SumBigInt, sum_bigint};
 use workers::Workers;
 
 use crate::error::ApiError;

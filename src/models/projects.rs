@@ -2,16 +2,14 @@
 //! indicators.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 use crate::auth::principal::Territory;
 use crate::db::schema::{
     beneficiaries, project_beneficiaries, project_budget_versions, project_code_sequences,
     project_disbursements, project_history, project_indicators, projects,
 };
-use crate::db::{DbBackend, DbConn};
+use crate::db::{DbBackend, DbConn, sum_bigint};
 use crate::domain::projects::{Budget, BudgetSource, DisbursementKind, Moved};
 use crate::error::ApiError;
 use crate::models::search::{Searched, TextSearch};
@@ -522,12 +520,7 @@ pub fn moved(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, Moved)>, ApiErr
     let sums: Vec<(i64, String, String, i64)> = d::table
         .filter(d::project_id.eq_any(ids.to_vec()))
         .group_by((d::project_id, d::source, d::kind))
-        .select((
-            d::project_id,
-            d::source,
-            d::kind,
-            sql::<BigInt>("CAST(COALESCE(SUM(amount_vnd), 0) AS BIGINT)"),
-        ))
+        .select((d::project_id, d::source, d::kind, sum_bigint(d::amount_vnd)))
         .load(conn)?;
     let mut out: Vec<(i64, Moved)> = ids.iter().map(|id| (*id, Moved::default())).collect();
     for (project_id, source, kind, amount) in sums {
