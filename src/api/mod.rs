@@ -18,6 +18,7 @@ pub mod organizations;
 pub mod programmes;
 pub mod projects;
 pub mod reference;
+pub mod stats;
 pub mod support_caps;
 pub mod users;
 
@@ -60,6 +61,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::get_programme)
             .service(programmes::get_targets)
             .service(programmes::put_targets)
+            .service(stats::project_stats)
             .configure(certification::configure),
     );
 }

@@ -56,6 +56,7 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<RoundStatus>(),
         entry::<RoundAction>(),
         entry::<CertificateStatus>(),
+        entry::<crate::api::stats::ProjectDimension>(),
     ])
 }
 

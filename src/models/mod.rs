@@ -9,6 +9,7 @@ pub mod programmes;
 pub mod projects;
 pub mod refresh_tokens;
 pub mod search;
+pub mod stats;
 pub mod users;
 
 use std::str::FromStr;

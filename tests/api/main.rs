@@ -20,4 +20,5 @@ mod project_money;
 mod project_registry;
 mod projects;
 mod seed;
+mod stats;
 mod users;

@@ -69,7 +69,7 @@ pub struct MoneySummary {
     pub disbursement_rate: f64,
 }
 
-fn ratio(part: i64, whole: i64) -> f64 {
+pub(crate) fn ratio(part: i64, whole: i64) -> f64 {
     if whole <= 0 {
         return 0.0;
     }

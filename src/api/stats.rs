@@ -1,0 +1,400 @@
+//! Figures for the dashboards and the year-end reviews: projects and money grouped by year,
+//! province, region, activity type, funding source, status or implementing unit
+//! (../shared/DOMAIN.md, "What people report"). Province staff get their province's figures; the
+//! ministry, auditors and administrators the whole country.
+
+use actix_web::{HttpResponse, get, web};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::extract::ApiQuery;
+use crate::api::projects::{Lines, ratio};
+use crate::auth::principal::Territory;
+use crate::auth::{Principal, Role};
+use crate::domain::admin_units::{Era, Region};
+use crate::domain::projects::{Budget, FundingSource, ProjectStatus};
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
+use crate::labeled_enum;
+use crate::models::stats::{self as model, ProjectFigures, ProjectKey, ProjectScope};
+use crate::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use crate::state::AppState;
+
+labeled_enum! {
+    /// What project figures are grouped by (`group_by`, several joined by commas).
+    pub enum ProjectDimension as "project_stats_dimension" {
+        Year = "year": "Năm kế hoạch" / "Plan year",
+        Province = "province": "Tỉnh, thành phố" / "Province",
+        Region = "region": "Khu vực" / "Region",
+        ActivityType = "activity_type": "Nội dung hoạt động khuyến công" / "Activity type",
+        FundingSource = "funding_source": "Nguồn kinh phí" / "Funding source",
+        Status = "status": "Trạng thái đề án" / "Project status",
+        ImplementingUnit = "implementing_unit": "Đơn vị thực hiện" / "Implementing unit",
+    }
+}
+
+impl From<ProjectDimension> for ProjectKey {
+    fn from(dimension: ProjectDimension) -> ProjectKey {
+        match dimension {
+            ProjectDimension::Year => ProjectKey::Year,
+            ProjectDimension::Province => ProjectKey::Province,
+            ProjectDimension::Region => ProjectKey::Region,
+            ProjectDimension::ActivityType => ProjectKey::ActivityType,
+            ProjectDimension::FundingSource => ProjectKey::FundingSource,
+            ProjectDimension::Status => ProjectKey::Status,
+            ProjectDimension::ImplementingUnit => ProjectKey::ImplementingUnit,
+        }
+    }
+}
+
+/// Projects accepted and later are the programme's results; other statuses are counted only when
+/// asked for.
+const DONE: &[ProjectStatus] = &[ProjectStatus::Accepted, ProjectStatus::Settled];
+
+/// A comma-separated list of codes (`year,province`), each once.
+fn comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + PartialEq,
+{
+    let text = String::deserialize(deserializer)?;
+    let mut values = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let value = part
+            .parse::<T>()
+            .map_err(|_| serde::de::Error::custom(format!("unknown value `{part}`")))?;
+        if values.contains(&value) {
+            return Err(serde::de::Error::custom(format!("`{part}` is named twice")));
+        }
+        values.push(value);
+    }
+    Ok(values)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ProjectStatsQuery {
+    /// What to group by, several joined by commas, e.g. `year,province`: `year`, `province`,
+    /// `region`, `activity_type`, `funding_source`, `status`, `implementing_unit`. Without it,
+    /// one group holds every counted project.
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(year|province|region|activity_type|funding_source|status|implementing_unit)(,(year|province|region|activity_type|funding_source|status|implementing_unit)){0,6}$",
+        example = "year,province"
+    )]
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub group_by: Vec<ProjectDimension>,
+    /// First plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_from: Option<i64>,
+    /// Last plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_to: Option<i64>,
+    /// Projects of this province (current units). Province staff may only name their own.
+    #[param(pattern = r"^[0-9]{2}$")]
+    pub province_code: Option<String>,
+    /// Projects whose current province is in this region.
+    pub region: Option<Region>,
+    /// A code of `GET /api/v1/activity-types`.
+    #[param(pattern = r"^[a-z][a-z0-9_]{2,63}$")]
+    pub activity_type: Option<String>,
+    pub funding_source: Option<FundingSource>,
+    /// The statuses counted, several joined by commas. Default: `accepted,settled` (the projects
+    /// whose work is done).
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(draft|submitted|appraised|approved|in_progress|suspended|accepted|settled|returned|cancelled)(,(draft|submitted|appraised|approved|in_progress|suspended|accepted|settled|returned|cancelled)){0,9}$",
+        example = "approved,in_progress,accepted,settled"
+    )]
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub status: Vec<ProjectStatus>,
+    /// Which provinces and regions `province` and `region` group by: `current` (default), or
+    /// `pre2025` for the provinces as the projects recorded them before the 1 July 2025 reform
+    /// (projects recorded after it fall in a group whose province is `null`).
+    pub era: Option<Era>,
+}
+
+/// The group a line of figures belongs to. Only the keys asked for in `group_by` are present; a
+/// present key may be `null` (a project without a province before the reform).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct ProjectGroupKey {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_code: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<Option<Region>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_type: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funding_source: Option<Option<FundingSource>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Option<ProjectStatus>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implementing_unit_id: Option<Option<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub implementing_unit_name: Option<Option<String>>,
+}
+
+/// Counts and money of a set of projects, in đồng.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectMeasures {
+    pub project_count: i64,
+    /// Sum of the approved lines (current budget versions).
+    pub total_cost_vnd: i64,
+    /// Approved amounts per source.
+    pub approved: Lines,
+    /// National and local funds approved.
+    pub state_support_vnd: i64,
+    /// Money the establishments and others bring: the counterpart and other lines approved.
+    pub counterpart_mobilised_vnd: i64,
+    /// Money moved per source: advances, payments and settlement payments, less refunds.
+    pub disbursed: Lines,
+    /// National and local money moved.
+    pub disbursed_state_vnd: i64,
+    /// National and local money moved for the projects that are settled.
+    pub settled_vnd: i64,
+    /// State money moved as a share of the state support (0–1, four decimals; 0 without support).
+    pub disbursement_rate: f64,
+}
+
+/// One line of figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectGroup {
+    pub key: ProjectGroupKey,
+    #[serde(flatten)]
+    pub measures: ProjectMeasures,
+}
+
+/// Project figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectStats {
+    pub group_by: Vec<ProjectDimension>,
+    pub era: Era,
+    /// The statuses whose projects were counted.
+    pub statuses_counted: Vec<ProjectStatus>,
+    /// One line per group, ordered by the keys in `group_by` order.
+    pub groups: Vec<ProjectGroup>,
+    /// Every counted project.
+    pub total: ProjectMeasures,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums {
+    projects: i64,
+    approved: Budget,
+    moved: Budget,
+    settled: i64,
+}
+
+impl Sums {
+    fn of(row: &ProjectFigures) -> Sums {
+        Sums {
+            projects: row.projects,
+            approved: Budget {
+                national: row.approved_national,
+                local: row.approved_local,
+                counterpart: row.approved_counterpart,
+                other: row.approved_other,
+            },
+            moved: Budget {
+                national: row.moved_national,
+                local: row.moved_local,
+                counterpart: row.moved_counterpart,
+                other: row.moved_other,
+            },
+            settled: row.settled_state,
+        }
+    }
+
+    fn add(&mut self, other: &Sums) {
+        self.projects += other.projects;
+        for (total, part) in [
+            (&mut self.approved, &other.approved),
+            (&mut self.moved, &other.moved),
+        ] {
+            total.national += part.national;
+            total.local += part.local;
+            total.counterpart += part.counterpart;
+            total.other += part.other;
+        }
+        self.settled += other.settled;
+    }
+
+    fn measures(&self) -> ProjectMeasures {
+        ProjectMeasures {
+            project_count: self.projects,
+            total_cost_vnd: self.approved.total_cost(),
+            approved: self.approved.into(),
+            state_support_vnd: self.approved.state_support(),
+            counterpart_mobilised_vnd: self.approved.counterpart + self.approved.other,
+            disbursed: self.moved.into(),
+            disbursed_state_vnd: self.moved.state_support(),
+            settled_vnd: self.settled,
+            disbursement_rate: ratio(self.moved.state_support(), self.approved.state_support()),
+        }
+    }
+}
+
+fn group_key(row: &ProjectFigures, group_by: &[ProjectDimension]) -> Result<ProjectGroupKey, ApiError> {
+    let mut key = ProjectGroupKey::default();
+    for dimension in group_by {
+        match dimension {
+            ProjectDimension::Year => key.year = Some(row.year),
+            ProjectDimension::Province => {
+                key.province_code = Some(row.province_code.clone());
+                key.province_name = Some(row.province_name.clone());
+            }
+            ProjectDimension::Region => {
+                key.region = Some(decode_optional("provinces.region", row.region.as_deref())?)
+            }
+            ProjectDimension::ActivityType => key.activity_type = Some(row.activity_type.clone()),
+            ProjectDimension::FundingSource => {
+                key.funding_source = Some(decode_optional(
+                    "projects.funding_source",
+                    row.funding_source.as_deref(),
+                )?)
+            }
+            ProjectDimension::Status => {
+                key.status = Some(decode_optional("projects.status", row.status.as_deref())?)
+            }
+            ProjectDimension::ImplementingUnit => {
+                key.implementing_unit_id = Some(row.implementing_unit_id);
+                key.implementing_unit_name = Some(row.implementing_unit_name.clone());
+            }
+        }
+    }
+    Ok(key)
+}
+
+fn decode_optional<T: std::str::FromStr>(column: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
+    value.map(|v| crate::models::decode(column, v)).transpose()
+}
+
+/// Plan years between 2000 and 2100, the first not after the last.
+pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (field, year) in [("query.year_from", from), ("query.year_to", to)] {
+        if let Some(year) = year.filter(|y| !(2000..=2100).contains(y)) {
+            errors.push(FieldError::new(
+                field,
+                "out_of_range",
+                Text::new(
+                    format!("Năm {year} nằm ngoài khoảng 2000–2100."),
+                    format!("Year {year} is outside 2000–2100."),
+                ),
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        errors.push(FieldError::new(
+            "query.year_to",
+            "before_year_from",
+            Text::new(
+                format!("Năm cuối {to} trước năm đầu {from}."),
+                format!("The last year {to} is before the first year {from}."),
+            ),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid_query().with_errors(errors))
+    }
+}
+
+fn invalid_query() -> ApiError {
+    ApiError::bad_request(
+        "invalid_query",
+        Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
+    )
+}
+
+/// The province whose figures a caller gets: their own for province staff (naming another is a
+/// 404, as for any record outside their territory), any or all for national roles.
+pub(crate) fn province_in_scope(
+    principal: &Principal,
+    asked: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    principal.require(&[Role::Admin, Role::Ministry, Role::Auditor, Role::Province])?;
+    match principal.territory() {
+        Territory::National => Ok(asked),
+        Territory::Province(own) => match asked {
+            Some(code) if code != own => Err(ApiError::not_found()),
+            _ => Ok(Some(own)),
+        },
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// Project figures: counts and money grouped as asked.
+#[utoipa::path(
+    tag = "stats",
+    params(ProjectStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ProjectStats, description = "The figures, one line per group, and their total"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/stats/projects")]
+pub async fn project_stats(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ProjectStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let province_code = province_in_scope(&principal, query.province_code)?;
+    check_years(query.year_from, query.year_to)?;
+    let statuses = if query.status.is_empty() {
+        DONE.to_vec()
+    } else {
+        query.status
+    };
+    let era = query.era.unwrap_or(Era::Current);
+    let group_by = query.group_by;
+    let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
+    let scope = ProjectScope {
+        year_from: query.year_from,
+        year_to: query.year_to,
+        province_code,
+        region: query.region,
+        activity_type: query.activity_type,
+        funding_source: query.funding_source,
+        statuses: statuses.clone(),
+    };
+    let rows = state
+        .db
+        .read(move |conn| model::project_figures(conn, &keys, era, &scope))
+        .await?;
+    let mut total = Sums::default();
+    let mut groups = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let sums = Sums::of(row);
+        total.add(&sums);
+        groups.push(ProjectGroup {
+            key: group_key(row, &group_by)?,
+            measures: sums.measures(),
+        });
+    }
+    // Without a grouping the database answers one line, which is the total itself.
+    if group_by.is_empty() {
+        groups.clear();
+    }
+    Ok(HttpResponse::Ok().json(ProjectStats {
+        group_by,
+        era,
+        statuses_counted: statuses,
+        groups,
+        total: total.measures(),
+    }))
+}

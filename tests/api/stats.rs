@@ -1,0 +1,381 @@
+//! Figures for dashboards: every number below is worked out by hand from the projects the test
+//! records, so a wrong sum, a wrong filter or a wrong grouping shows.
+
+use serde_json::{Value, json};
+
+use crate::contract::assert_documented;
+use crate::projects::{World, budget, decision};
+use crate::support::Resp;
+use khuyencong::auth::Role;
+
+const M: i64 = 1_000_000;
+
+fn movement(kind: &str, source: &str, amount: i64) -> Value {
+    json!({
+        "kind": kind,
+        "source": source,
+        "amount_vnd": amount,
+        "date": "2026-04-10",
+        "document_number": "UNC-2026-0457",
+    })
+}
+
+async fn pay(w: &World, token: &str, id: i64, body: Value) {
+    w.app
+        .post(&format!("/api/v1/projects/{id}/disbursements"))
+        .bearer(token)
+        .json(body)
+        .send()
+        .await
+        .assert_status(201);
+}
+
+async fn step(w: &World, token: &str, id: i64, action: &str, extra: Value) {
+    w.step(token, id, action, extra).await.assert_status(200);
+}
+
+/// Thái Nguyên (19, Bắc Kạn merged into it in 2025) and Hà Nội (01):
+/// - A: Thái Nguyên, 2024, recorded under Bắc Kạn (06), machinery, national funds; approved
+///   200 + counterpart 300; moved national 100 and counterpart 120; accepted.
+/// - B: Thái Nguyên, 2024, recorded under the old Thái Nguyên (19), training, local funds; approved
+///   local 80 + counterpart 20; moved local 50 + 30 − 5 refunded; settled.
+/// - C: Thái Nguyên, 2026, machinery, national; approved 150 + counterpart 200; advance 50; in
+///   progress.
+/// - D: Thái Nguyên, 2026, a draft.
+/// - E: Hà Nội, 2026, machinery, local funds; approved 100 + counterpart 100; nothing moved;
+///   accepted.
+///
+/// Amounts in millions of đồng.
+struct Figures {
+    w: World,
+    hanoi_unit: i64,
+}
+
+async fn record_projects() -> Figures {
+    let w = World::new().await;
+    let old = |mut body: Value, recorded: &str| {
+        body["plan_year"] = json!(2024);
+        body["planned_start"] = json!("2024-03-01");
+        body["planned_end"] = json!("2024-11-30");
+        body["recorded_province_code_pre2025"] = json!(recorded);
+        body
+    };
+
+    let a = w
+        .project_with_budget(
+            old(w.project("machinery_application", "national"), "06"),
+            budget(200 * M, 0, 300 * M),
+        )
+        .await;
+    w.approve(a, true).await;
+    step(&w, &w.province, a, "start", json!({})).await;
+    pay(&w, &w.province, a, movement("advance", "national", 100 * M)).await;
+    pay(&w, &w.province, a, movement("payment", "counterpart", 120 * M)).await;
+    step(&w, &w.province, a, "accept", decision("BB-01/NT")).await;
+
+    let b = w
+        .project_with_budget(
+            old(w.project("vocational_training", "local"), "19"),
+            budget(0, 80 * M, 20 * M),
+        )
+        .await;
+    w.approve(b, false).await;
+    step(&w, &w.province, b, "start", json!({})).await;
+    pay(&w, &w.province, b, movement("payment", "local", 50 * M)).await;
+    step(&w, &w.province, b, "accept", decision("BB-02/NT")).await;
+    pay(&w, &w.province, b, movement("settlement", "local", 30 * M)).await;
+    pay(&w, &w.province, b, movement("refund", "local", 5 * M)).await;
+    step(&w, &w.province, b, "settle", decision("QT-02/2026")).await;
+
+    let c = w
+        .project_with_budget(
+            w.project("machinery_application", "national"),
+            budget(150 * M, 0, 200 * M),
+        )
+        .await;
+    w.approve(c, true).await;
+    step(&w, &w.province, c, "start", json!({})).await;
+    pay(&w, &w.province, c, movement("advance", "national", 50 * M)).await;
+
+    w.project_with_budget(
+        w.project("machinery_application", "local"),
+        budget(0, 10 * M, 10 * M),
+    )
+    .await;
+
+    let unit = w
+        .app
+        .post("/api/v1/organizations")
+        .bearer(&w.other_province)
+        .json(json!({
+            "name": "Trung tâm Khuyến công Hà Nội",
+            "kind": "provincial_promotion_centre",
+            "province_code": "01",
+        }))
+        .send()
+        .await;
+    unit.assert_status(201);
+    let hanoi_unit = unit.body["id"].as_i64().unwrap();
+    let weaver = w
+        .app
+        .post("/api/v1/beneficiaries")
+        .bearer(&w.other_province)
+        .json(json!({
+            "name": "Tổ hợp tác dệt lụa Vạn Phúc",
+            "legal_form": "cooperative_group",
+            "identifier_type": "none",
+            "province_code": "01",
+            "commune_code": "00004",
+        }))
+        .send()
+        .await;
+    weaver.assert_status(201);
+    let created = w
+        .create(
+            &w.other_province,
+            json!({
+                "title": "Hỗ trợ máy dệt lụa Vạn Phúc",
+                "activity_type": "machinery_application",
+                "funding_source": "local",
+                "plan_year": 2026,
+                "province_code": "01",
+                "implementing_unit_id": hanoi_unit,
+                "planned_start": "2026-03-01",
+                "planned_end": "2026-10-31",
+                "beneficiaries": [{"beneficiary_id": weaver.body["id"], "role": "primary"}],
+            }),
+        )
+        .await;
+    created.assert_status(201);
+    let e = created.body["id"].as_i64().unwrap();
+    w.set_budget(&w.other_province, e, budget(0, 100 * M, 100 * M))
+        .await
+        .assert_status(200);
+    for (action, extra) in [
+        ("submit", json!({})),
+        ("appraise", json!({})),
+        ("approve", decision("88/QĐ-UBND")),
+        ("start", json!({})),
+        ("accept", decision("BB-05/NT")),
+    ] {
+        step(&w, &w.other_province, e, action, extra).await;
+    }
+    Figures { w, hanoi_unit }
+}
+
+async fn stats(w: &World, token: &str, query: &str) -> Resp {
+    w.app
+        .get(&format!("/api/v1/stats/projects{query}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
+/// The measures of a line, as (projects, approved national, local, counterpart, other, disbursed
+/// national, local, counterpart, other, settled), in millions.
+fn measures(line: &Value) -> [i64; 10] {
+    let m = |v: &Value| v.as_i64().unwrap() / M;
+    [
+        line["project_count"].as_i64().unwrap(),
+        m(&line["approved"]["national_vnd"]),
+        m(&line["approved"]["local_vnd"]),
+        m(&line["approved"]["counterpart_vnd"]),
+        m(&line["approved"]["other_vnd"]),
+        m(&line["disbursed"]["national_vnd"]),
+        m(&line["disbursed"]["local_vnd"]),
+        m(&line["disbursed"]["counterpart_vnd"]),
+        m(&line["disbursed"]["other_vnd"]),
+        m(&line["settled_vnd"]),
+    ]
+}
+
+fn groups(resp: &Resp) -> Vec<(Value, [i64; 10])> {
+    resp.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].clone(), measures(g)))
+        .collect()
+}
+
+#[actix_web::test]
+async fn project_figures_add_up_by_province_year_source_and_era() {
+    let Figures { w, hanoi_unit } = record_projects().await;
+
+    // By default only accepted and settled projects count: A, B and E.
+    let by_province = stats(&w, &w.ministry, "?group_by=province").await;
+    by_province.assert_status(200);
+    assert_documented("get", "/api/v1/stats/projects", &by_province);
+    assert_eq!(
+        by_province.body["statuses_counted"],
+        json!(["accepted", "settled"])
+    );
+    assert_eq!(by_province.body["era"], "current");
+    assert_eq!(
+        groups(&by_province),
+        vec![
+            (
+                json!({"province_code": "01", "province_name": "Hà Nội"}),
+                [1, 0, 100, 100, 0, 0, 0, 0, 0, 0]
+            ),
+            (
+                json!({"province_code": "19", "province_name": "Thái Nguyên"}),
+                [2, 200, 80, 320, 0, 100, 75, 120, 0, 75]
+            ),
+        ]
+    );
+    let thai_nguyen = &by_province.body["groups"][1];
+    assert_eq!(thai_nguyen["total_cost_vnd"], 600 * M);
+    assert_eq!(thai_nguyen["state_support_vnd"], 280 * M);
+    assert_eq!(thai_nguyen["counterpart_mobilised_vnd"], 320 * M);
+    assert_eq!(thai_nguyen["disbursed_state_vnd"], 175 * M);
+    assert_eq!(thai_nguyen["disbursement_rate"], 0.625);
+    let total = &by_province.body["total"];
+    assert_eq!(measures(total), [3, 200, 180, 420, 0, 100, 75, 120, 0, 75]);
+    assert_eq!(total["total_cost_vnd"], 800 * M);
+    // 175 of 380 state money moved.
+    assert_eq!(total["disbursement_rate"], 0.4605);
+
+    // As recorded before the reform: A under Bắc Kạn, B under the old Thái Nguyên, E (2026) under
+    // no old province at all, last.
+    let pre2025 = stats(&w, &w.ministry, "?group_by=province&era=pre2025").await;
+    pre2025.assert_status(200);
+    assert_eq!(
+        groups(&pre2025),
+        vec![
+            (
+                json!({"province_code": "06", "province_name": "Bắc Kạn"}),
+                [1, 200, 0, 300, 0, 100, 0, 120, 0, 0]
+            ),
+            (
+                json!({"province_code": "19", "province_name": "Thái Nguyên"}),
+                [1, 0, 80, 20, 0, 0, 75, 0, 0, 75]
+            ),
+            (
+                json!({"province_code": null, "province_name": null}),
+                [1, 0, 100, 100, 0, 0, 0, 0, 0, 0]
+            ),
+        ]
+    );
+
+    // Statuses named: C (in progress) joins; grouped by year, then funding source.
+    let by_year = stats(
+        &w,
+        &w.auditor,
+        "?group_by=year,funding_source&status=in_progress,accepted,settled",
+    )
+    .await;
+    by_year.assert_status(200);
+    assert_eq!(
+        by_year.body["statuses_counted"],
+        json!(["in_progress", "accepted", "settled"])
+    );
+    assert_eq!(
+        groups(&by_year),
+        vec![
+            (
+                json!({"year": 2024, "funding_source": "local"}),
+                [1, 0, 80, 20, 0, 0, 75, 0, 0, 75]
+            ),
+            (
+                json!({"year": 2024, "funding_source": "national"}),
+                [1, 200, 0, 300, 0, 100, 0, 120, 0, 0]
+            ),
+            (
+                json!({"year": 2026, "funding_source": "local"}),
+                [1, 0, 100, 100, 0, 0, 0, 0, 0, 0]
+            ),
+            (
+                json!({"year": 2026, "funding_source": "national"}),
+                [1, 150, 0, 200, 0, 50, 0, 0, 0, 0]
+            ),
+        ]
+    );
+
+    // Filters: a year range, an activity type, a region; the draft (D) only when asked for.
+    let machinery_2026 = stats(
+        &w,
+        &w.ministry,
+        "?year_from=2025&year_to=2026&activity_type=machinery_application&region=bac&status=in_progress,accepted,draft",
+    )
+    .await;
+    machinery_2026.assert_status(200);
+    assert_eq!(machinery_2026.body["groups"], json!([]));
+    assert_eq!(
+        measures(&machinery_2026.body["total"]),
+        [3, 150, 110, 310, 0, 50, 0, 0, 0, 0]
+    );
+    let south = stats(&w, &w.ministry, "?region=nam").await;
+    assert_eq!(measures(&south.body["total"]), [0; 10]);
+    assert_eq!(south.body["total"]["disbursement_rate"], 0.0);
+
+    // By status and by implementing unit.
+    let by_unit = stats(&w, &w.ministry, "?group_by=implementing_unit,status").await;
+    by_unit.assert_status(200);
+    let keys: Vec<(i64, String, i64)> = by_unit.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["implementing_unit_id"].as_i64().unwrap(),
+                g["key"]["status"].as_str().unwrap().to_owned(),
+                g["project_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![
+        (w.unit_id, "accepted".to_owned(), 1),
+        (w.unit_id, "settled".to_owned(), 1),
+        (hanoi_unit, "accepted".to_owned(), 1),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(
+        by_unit.body["groups"][0]["key"]["implementing_unit_name"],
+        if w.unit_id < hanoi_unit {
+            "Trung tâm Khuyến công và Tư vấn phát triển công nghiệp Thái Nguyên"
+        } else {
+            "Trung tâm Khuyến công Hà Nội"
+        }
+    );
+}
+
+#[actix_web::test]
+async fn province_staff_get_their_provinces_figures_only_and_bad_requests_are_refused() {
+    let Figures { w, .. } = record_projects().await;
+
+    let own = stats(&w, &w.province, "?group_by=province").await;
+    own.assert_status(200);
+    assert_eq!(groups(&own).len(), 1);
+    assert_eq!(measures(&own.body["total"])[0], 2);
+    stats(&w, &w.province, "?province_code=19")
+        .await
+        .assert_status(200);
+    stats(&w, &w.province, "?province_code=01")
+        .await
+        .assert_problem(404, "not_found");
+    let hanoi = stats(&w, &w.ministry, "?province_code=01").await;
+    assert_eq!(measures(&hanoi.body["total"])[0], 1);
+
+    let judge = w.app.token_for(&w.app.user("giam.khao", Role::Judge).insert());
+    stats(&w, &judge, "").await.assert_problem(403, "forbidden");
+    w.app
+        .get("/api/v1/stats/projects")
+        .send()
+        .await
+        .assert_status(401);
+
+    for query in [
+        "?group_by=district",
+        "?group_by=year,year",
+        "?status=finished",
+        "?era=2020",
+        "?year_from=1990",
+        "?colour=red",
+        "?year_from=2026&year_to=2024",
+    ] {
+        let refused = stats(&w, &w.ministry, query).await;
+        refused.assert_problem(400, "invalid_query");
+    }
+}
