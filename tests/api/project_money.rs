@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::contract::assert_documented;
 use crate::projects::{World, budget, decision};
 
-fn movement(kind: &str, source: &str, amount: i64) -> serde_json::Value {
+pub fn movement(kind: &str, source: &str, amount: i64) -> serde_json::Value {
     json!({
         "kind": kind,
         "source": source,

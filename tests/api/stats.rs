@@ -4,21 +4,12 @@
 use serde_json::{Value, json};
 
 use crate::contract::assert_documented;
+use crate::project_money::movement;
 use crate::projects::{World, budget, decision};
 use crate::support::Resp;
 use khuyencong::auth::Role;
 
 const M: i64 = 1_000_000;
-
-fn movement(kind: &str, source: &str, amount: i64) -> Value {
-    json!({
-        "kind": kind,
-        "source": source,
-        "amount_vnd": amount,
-        "date": "2026-04-10",
-        "document_number": "UNC-2026-0457",
-    })
-}
 
 async fn pay(w: &World, token: &str, id: i64, body: Value) {
     w.app
