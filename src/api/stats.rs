@@ -51,7 +51,7 @@ impl From<ProjectDimension> for ProjectKey {
 /// asked for.
 const DONE: &[ProjectStatus] = &[ProjectStatus::Accepted, ProjectStatus::Settled];
 
-/// A comma-separated list of codes (`year,province`), each once.
+/// A comma-separated list of codes (`year,province`); a code named again is taken once.
 fn comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
@@ -64,10 +64,9 @@ where
         let value = part
             .parse::<T>()
             .map_err(|_| serde::de::Error::custom(format!("unknown value `{part}`")))?;
-        if values.contains(&value) {
-            return Err(serde::de::Error::custom(format!("`{part}` is named twice")));
+        if !values.contains(&value) {
+            values.push(value);
         }
-        values.push(value);
     }
     Ok(values)
 }
@@ -275,7 +274,7 @@ fn decode_optional<T: std::str::FromStr>(column: &str, value: Option<&str>) -> R
     value.map(|v| crate::models::decode(column, v)).transpose()
 }
 
-/// Plan years between 2000 and 2100, the first not after the last.
+/// Plan years between 2000 and 2100 (a first year after the last counts nothing).
 pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     for (field, year) in [("query.year_from", from), ("query.year_to", to)] {
@@ -289,18 +288,6 @@ pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiE
                 ),
             ));
         }
-    }
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        errors.push(FieldError::new(
-            "query.year_to",
-            "before_year_from",
-            Text::new(
-                format!("Năm cuối {to} trước năm đầu {from}."),
-                format!("The last year {to} is before the first year {from}."),
-            ),
-        ));
     }
     if errors.is_empty() {
         Ok(())
