@@ -61,7 +61,10 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::get_programme)
             .service(programmes::get_targets)
             .service(programmes::put_targets)
-            .service(stats::project_stats)
+            .service(stats::projects::project_stats)
+            .service(stats::projects::indicator_stats)
+            .service(stats::certification::certification_stats)
+            .service(stats::certification::public_certification_stats)
             .configure(certification::configure),
     );
 }

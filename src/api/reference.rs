@@ -56,7 +56,8 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<RoundStatus>(),
         entry::<RoundAction>(),
         entry::<CertificateStatus>(),
-        entry::<crate::api::stats::ProjectDimension>(),
+        entry::<crate::api::stats::projects::ProjectDimension>(),
+        entry::<crate::api::stats::certification::CertificationDimension>(),
     ])
 }
 

@@ -3,11 +3,13 @@
 //! express, so the statement is assembled here from fixed fragments; every value from the request
 //! is a bound parameter.
 
+use chrono::NaiveDate;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::DbConn;
 use crate::domain::admin_units::{Era, Region};
+use crate::domain::certification::{ProductGroup, SelectionLevel};
 use crate::domain::projects::{FundingSource, ProjectStatus};
 use crate::error::ApiError;
 
@@ -56,6 +58,19 @@ impl Statement {
         self.placeholder(Bind::Int(value))
     }
 
+    /// A day: a `DATE` on PostgreSQL, ISO text (as dates are stored) on SQLite.
+    fn date(&mut self, value: NaiveDate) -> &mut Self {
+        let postgres = self.postgres;
+        if postgres {
+            self.push("CAST(");
+        }
+        self.text(&value.format("%Y-%m-%d").to_string());
+        if postgres {
+            self.push(" AS DATE)");
+        }
+        self
+    }
+
     fn load<R>(self, conn: &mut DbConn) -> Result<Vec<R>, ApiError>
     where
         R: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
@@ -100,10 +115,10 @@ pub struct ProjectScope {
     pub statuses: Vec<ProjectStatus>,
 }
 
-/// One group of project figures. Keys the request did not group by are `None`; so is the province
-/// of a project recorded after the reform when grouping by the provinces before it.
+/// The keys of one group of figures. Keys the request did not group by are `None`; so is the
+/// province of a project recorded after the reform when grouping by the provinces before it.
 #[derive(Debug, Clone, QueryableByName)]
-pub struct ProjectFigures {
+pub struct GroupColumns {
     #[diesel(sql_type = Nullable<BigInt>)]
     pub year: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -122,6 +137,13 @@ pub struct ProjectFigures {
     pub implementing_unit_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     pub implementing_unit_name: Option<String>,
+}
+
+/// One group of project figures.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ProjectFigures {
+    #[diesel(embed)]
+    pub key: GroupColumns,
     #[diesel(sql_type = BigInt)]
     pub projects: i64,
     #[diesel(sql_type = BigInt)]
@@ -142,6 +164,30 @@ pub struct ProjectFigures {
     pub moved_other: i64,
     #[diesel(sql_type = BigInt)]
     pub settled_state: i64,
+}
+
+/// One indicator's figures in one group: the projects that carry it and their amounts summed
+/// (an amount not given counts as nothing; the `with_*` counts say how many gave one).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct IndicatorFigures {
+    #[diesel(embed)]
+    pub key: GroupColumns,
+    #[diesel(sql_type = Text)]
+    pub code: String,
+    #[diesel(sql_type = Text)]
+    pub unit: String,
+    #[diesel(sql_type = BigInt)]
+    pub projects: i64,
+    #[diesel(sql_type = BigInt)]
+    pub with_target: i64,
+    #[diesel(sql_type = BigInt)]
+    pub with_actual: i64,
+    #[diesel(sql_type = BigInt)]
+    pub baseline: i64,
+    #[diesel(sql_type = BigInt)]
+    pub target: i64,
+    #[diesel(sql_type = BigInt)]
+    pub actual: i64,
 }
 
 /// The expressions a key selects, in the order of `ProjectFigures`' key columns.
@@ -191,57 +237,65 @@ fn sum(expr: &str, alias: &str) -> String {
     format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT) AS {alias}")
 }
 
-/// Project counts and money per group, in the order of the keys.
-pub fn project_figures(
-    conn: &mut DbConn,
-    keys: &[ProjectKey],
-    era: Era,
-    scope: &ProjectScope,
-) -> Result<Vec<ProjectFigures>, ApiError> {
-    let grouped: Vec<(&str, &str)> = keys
-        .iter()
-        .flat_map(|key| key_columns(*key, era).iter().copied())
-        .collect();
-    let mut columns = Vec::new();
-    for (alias, sql_type) in KEY_COLUMNS {
-        match grouped.iter().find(|(_, a)| a == alias) {
-            Some((expr, _)) => columns.push(format!("{expr} AS {alias}")),
-            None => columns.push(format!("CAST(NULL AS {sql_type}) AS {alias}")),
+/// The select list of a grouping (every key column, `NULL` where not grouped) and the expressions
+/// grouped by.
+struct Grouping {
+    columns: Vec<String>,
+    exprs: Vec<&'static str>,
+}
+
+impl Grouping {
+    fn new(keys: &[ProjectKey], era: Era) -> Grouping {
+        let grouped: Vec<(&'static str, &'static str)> = keys
+            .iter()
+            .flat_map(|key| key_columns(*key, era).iter().copied())
+            .collect();
+        Grouping::of(KEY_COLUMNS, &grouped)
+    }
+
+    /// `all` lists every key column (alias, SQL type) of a result row; `grouped` the expressions
+    /// grouped by with the alias each fills.
+    fn of(all: &[(&str, &str)], grouped: &[(&'static str, &'static str)]) -> Grouping {
+        let columns = all
+            .iter()
+            .map(
+                |(alias, sql_type)| match grouped.iter().find(|(_, a)| a == alias) {
+                    Some((expr, _)) => format!("{expr} AS {alias}"),
+                    None => format!("CAST(NULL AS {sql_type}) AS {alias}"),
+                },
+            )
+            .collect();
+        Grouping {
+            columns,
+            exprs: grouped.iter().map(|(expr, _)| *expr).collect(),
         }
     }
-    columns.push("COUNT(*) AS projects".to_owned());
-    for (line, alias) in [
-        ("national", "approved_national"),
-        ("local", "approved_local"),
-        ("counterpart", "approved_counterpart"),
-        ("other", "approved_other"),
-    ] {
-        columns.push(sum(&format!("p.budget_{line}_vnd"), alias));
-    }
-    for source in ["national", "local", "counterpart", "other"] {
-        columns.push(sum(
-            &format!("COALESCE(m.{source}, 0)"),
-            &format!("moved_{source}"),
-        ));
-    }
-    columns.push(sum(
-        "CASE WHEN p.status = 'settled' THEN COALESCE(m.national, 0) + COALESCE(m.local, 0) ELSE 0 END",
-        "settled_state",
-    ));
 
-    let mut statement = Statement::new(conn);
-    statement
-        .push("SELECT ")
-        .push(&columns.join(", "))
-        .push(
-            " FROM projects p \
-             JOIN provinces_2025 pn ON pn.code = p.province_code \
-             LEFT JOIN provinces_pre2025 po ON po.code = p.recorded_province_code_pre2025 \
-             LEFT JOIN organizations o ON o.id = p.implementing_unit_id \
-             LEFT JOIN ",
-        )
-        .push(MOVED_PER_PROJECT)
-        .push(" m ON m.project_id = p.id WHERE 1 = 1");
+    /// `GROUP BY` and `ORDER BY` over the keys and then `more`.
+    fn push_group_order(&self, statement: &mut Statement, more: &[&str]) {
+        let exprs: Vec<&str> = self.exprs.iter().chain(more).copied().collect();
+        if exprs.is_empty() {
+            return;
+        }
+        statement.push(" GROUP BY ").push(&exprs.join(", "));
+        // NULL keys (a project without a pre-reform province) sort last on both backends.
+        let order: Vec<String> = exprs
+            .iter()
+            .map(|expr| format!("CASE WHEN {expr} IS NULL THEN 1 ELSE 0 END, {expr}"))
+            .collect();
+        statement.push(" ORDER BY ").push(&order.join(", "));
+    }
+}
+
+/// The projects with the units their keys name.
+const PROJECTS: &str = " FROM projects p \
+     JOIN provinces_2025 pn ON pn.code = p.province_code \
+     LEFT JOIN provinces_pre2025 po ON po.code = p.recorded_province_code_pre2025 \
+     LEFT JOIN organizations o ON o.id = p.implementing_unit_id";
+
+/// The conditions of a scope, after the joins.
+fn push_scope(statement: &mut Statement, scope: &ProjectScope) {
+    statement.push(" WHERE 1 = 1");
     if !scope.statuses.is_empty() {
         statement.push(" AND p.status IN (");
         for (i, status) in scope.statuses.iter().enumerate() {
@@ -270,15 +324,307 @@ pub fn project_figures(
     if let Some(source) = scope.funding_source {
         statement.push(" AND p.funding_source = ").text(source.as_str());
     }
-    if !grouped.is_empty() {
-        let exprs: Vec<&str> = grouped.iter().map(|(expr, _)| *expr).collect();
-        statement.push(" GROUP BY ").push(&exprs.join(", "));
-        // NULL keys (a project without a pre-reform province) sort last on both backends.
-        let order: Vec<String> = exprs
-            .iter()
-            .map(|expr| format!("CASE WHEN {expr} IS NULL THEN 1 ELSE 0 END, {expr}"))
-            .collect();
-        statement.push(" ORDER BY ").push(&order.join(", "));
+}
+
+/// Project counts and money per group, in the order of the keys.
+pub fn project_figures(
+    conn: &mut DbConn,
+    keys: &[ProjectKey],
+    era: Era,
+    scope: &ProjectScope,
+) -> Result<Vec<ProjectFigures>, ApiError> {
+    let grouping = Grouping::new(keys, era);
+    let mut columns = grouping.columns.clone();
+    columns.push("COUNT(*) AS projects".to_owned());
+    for (line, alias) in [
+        ("national", "approved_national"),
+        ("local", "approved_local"),
+        ("counterpart", "approved_counterpart"),
+        ("other", "approved_other"),
+    ] {
+        columns.push(sum(&format!("p.budget_{line}_vnd"), alias));
     }
+    for source in ["national", "local", "counterpart", "other"] {
+        columns.push(sum(
+            &format!("COALESCE(m.{source}, 0)"),
+            &format!("moved_{source}"),
+        ));
+    }
+    columns.push(sum(
+        "CASE WHEN p.status = 'settled' THEN COALESCE(m.national, 0) + COALESCE(m.local, 0) ELSE 0 END",
+        "settled_state",
+    ));
+
+    let mut statement = Statement::new(conn);
+    statement
+        .push("SELECT ")
+        .push(&columns.join(", "))
+        .push(PROJECTS)
+        .push(" LEFT JOIN ")
+        .push(MOVED_PER_PROJECT)
+        .push(" m ON m.project_id = p.id");
+    push_scope(&mut statement, scope);
+    grouping.push_group_order(&mut statement, &[]);
+    statement.load(conn)
+}
+
+/// Indicator targets and actuals per group and indicator, in the order of the keys, then the code.
+pub fn indicator_figures(
+    conn: &mut DbConn,
+    keys: &[ProjectKey],
+    era: Era,
+    scope: &ProjectScope,
+    code: Option<&str>,
+) -> Result<Vec<IndicatorFigures>, ApiError> {
+    let grouping = Grouping::new(keys, era);
+    let mut columns = grouping.columns.clone();
+    columns.extend([
+        "i.code AS code".to_owned(),
+        "i.unit AS unit".to_owned(),
+        "COUNT(*) AS projects".to_owned(),
+        "COUNT(i.target) AS with_target".to_owned(),
+        "COUNT(i.actual) AS with_actual".to_owned(),
+        sum("i.baseline", "baseline"),
+        sum("i.target", "target"),
+        sum("i.actual", "actual"),
+    ]);
+    let mut statement = Statement::new(conn);
+    statement
+        .push("SELECT ")
+        .push(&columns.join(", "))
+        .push(PROJECTS)
+        .push(" JOIN project_indicators i ON i.project_id = p.id");
+    push_scope(&mut statement, scope);
+    if let Some(code) = code {
+        statement.push(" AND i.code = ").text(code);
+    }
+    grouping.push_group_order(&mut statement, &["i.code", "i.unit"]);
+    statement.load(conn)
+}
+
+/// What certification figures can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificationKey {
+    Level,
+    Year,
+    Province,
+    Region,
+    ProductGroup,
+}
+
+/// Which entries and certificates are counted. The province and region are the producer's
+/// current ones: for entries, where the establishment is now; for certificates, where it was
+/// when the certificate was issued (units since the reform).
+#[derive(Debug, Clone, Default)]
+pub struct CertificationScope {
+    pub year_from: Option<i64>,
+    pub year_to: Option<i64>,
+    pub level: Option<SelectionLevel>,
+    pub province_code: Option<String>,
+    pub region: Option<Region>,
+    pub product_group: Option<ProductGroup>,
+}
+
+/// The keys of one group of certification figures; `None` where not grouped.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CertificationColumns {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub level: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub year: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub province_code: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub province_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub region: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub product_group: Option<String>,
+}
+
+const CERTIFICATION_COLUMNS: &[(&str, &str)] = &[
+    ("level", "TEXT"),
+    ("year", "BIGINT"),
+    ("province_code", "TEXT"),
+    ("province_name", "TEXT"),
+    ("region", "TEXT"),
+    ("product_group", "TEXT"),
+];
+
+/// Selection entries (dossiers) of one group, as the rounds' summaries count them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct EntryFigures {
+    #[diesel(embed)]
+    pub key: CertificationColumns,
+    #[diesel(sql_type = BigInt)]
+    pub dossiers: i64,
+    #[diesel(sql_type = BigInt)]
+    pub establishments: i64,
+    #[diesel(sql_type = BigInt)]
+    pub scored: i64,
+    #[diesel(sql_type = BigInt)]
+    pub qualifying: i64,
+    #[diesel(sql_type = BigInt)]
+    pub recognised: i64,
+    #[diesel(sql_type = BigInt)]
+    pub nominated: i64,
+}
+
+/// Certificates of one group (issued by rounds or recorded from before the registry), by status
+/// on a day.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CertificateFigures {
+    #[diesel(embed)]
+    pub key: CertificationColumns,
+    #[diesel(sql_type = BigInt)]
+    pub issued: i64,
+    #[diesel(sql_type = BigInt)]
+    pub active: i64,
+    #[diesel(sql_type = BigInt)]
+    pub expired: i64,
+    #[diesel(sql_type = BigInt)]
+    pub revoked: i64,
+}
+
+/// Where each key of certification figures comes from, in entries (`e`, their round `r`, product
+/// `pr` and producer's province `pn`) or in certificates (`c`, `pr`, `pn`).
+struct CertificationSource {
+    level: &'static str,
+    year: &'static str,
+    province: &'static str,
+    region: &'static str,
+}
+
+const ENTRIES: CertificationSource = CertificationSource {
+    level: "r.level",
+    year: "r.year",
+    province: "b.province_code",
+    region: "pn.region",
+};
+
+const CERTIFICATES: CertificationSource = CertificationSource {
+    level: "c.level",
+    year: "c.year",
+    province: "c.province_code",
+    region: "c.region_code",
+};
+
+impl CertificationSource {
+    fn grouping(&self, keys: &[CertificationKey]) -> Grouping {
+        let grouped: Vec<(&'static str, &'static str)> = keys
+            .iter()
+            .flat_map(|key| match key {
+                CertificationKey::Level => vec![(self.level, "level")],
+                CertificationKey::Year => vec![(self.year, "year")],
+                CertificationKey::Province => {
+                    vec![(self.province, "province_code"), ("pn.name", "province_name")]
+                }
+                CertificationKey::Region => vec![(self.region, "region")],
+                CertificationKey::ProductGroup => vec![("pr.product_group", "product_group")],
+            })
+            .collect();
+        Grouping::of(CERTIFICATION_COLUMNS, &grouped)
+    }
+
+    fn push_scope(&self, statement: &mut Statement, scope: &CertificationScope) {
+        statement.push(" WHERE 1 = 1");
+        if let Some(year) = scope.year_from {
+            statement.push(&format!(" AND {} >= ", self.year)).int(year);
+        }
+        if let Some(year) = scope.year_to {
+            statement.push(&format!(" AND {} <= ", self.year)).int(year);
+        }
+        if let Some(level) = scope.level {
+            statement
+                .push(&format!(" AND {} = ", self.level))
+                .text(level.as_str());
+        }
+        if let Some(code) = &scope.province_code {
+            statement.push(&format!(" AND {} = ", self.province)).text(code);
+        }
+        if let Some(region) = scope.region {
+            statement
+                .push(&format!(" AND {} = ", self.region))
+                .text(region.as_str());
+        }
+        if let Some(group) = scope.product_group {
+            statement.push(" AND pr.product_group = ").text(group.as_str());
+        }
+    }
+}
+
+/// Entries per group: dossiers, distinct establishments, entries scored and qualifying (the
+/// average of the judges' totals reaching the round's qualifying score, compared exactly),
+/// recognised (holding a certificate of the round) and nominated (their certificate is the basis
+/// of an entry at the next level).
+pub fn entry_figures(
+    conn: &mut DbConn,
+    keys: &[CertificationKey],
+    scope: &CertificationScope,
+) -> Result<Vec<EntryFigures>, ApiError> {
+    let grouping = ENTRIES.grouping(keys);
+    let mut columns = grouping.columns.clone();
+    columns.extend([
+        "COUNT(*) AS dossiers".to_owned(),
+        "COUNT(DISTINCT e.beneficiary_id) AS establishments".to_owned(),
+        sum("CASE WHEN sc.judges IS NOT NULL THEN 1 ELSE 0 END", "scored"),
+        sum(
+            "CASE WHEN sc.total >= r.qualifying_score * sc.judges THEN 1 ELSE 0 END",
+            "qualifying",
+        ),
+        sum("CASE WHEN c.id IS NOT NULL THEN 1 ELSE 0 END", "recognised"),
+        sum(
+            "CASE WHEN c.id IS NOT NULL AND EXISTS \
+             (SELECT 1 FROM selection_entries n WHERE n.basis_certificate_id = c.id) THEN 1 ELSE 0 END",
+            "nominated",
+        ),
+    ]);
+    let mut statement = Statement::new(conn);
+    statement.push("SELECT ").push(&columns.join(", ")).push(
+        " FROM selection_entries e \
+             JOIN selection_rounds r ON r.id = e.round_id \
+             JOIN products pr ON pr.id = e.product_id \
+             JOIN beneficiaries b ON b.id = e.beneficiary_id \
+             JOIN provinces_2025 pn ON pn.code = b.province_code \
+             LEFT JOIN (SELECT entry_id, SUM(total) AS total, COUNT(*) AS judges \
+                 FROM selection_scores GROUP BY entry_id) sc ON sc.entry_id = e.id \
+             LEFT JOIN certificates c ON c.entry_id = e.id",
+    );
+    ENTRIES.push_scope(&mut statement, scope);
+    grouping.push_group_order(&mut statement, &[]);
+    statement.load(conn)
+}
+
+/// Certificates per group, with their status on `day`: revoked, else expired after their last
+/// valid day, else active.
+pub fn certificate_figures(
+    conn: &mut DbConn,
+    keys: &[CertificationKey],
+    scope: &CertificationScope,
+    day: NaiveDate,
+) -> Result<Vec<CertificateFigures>, ApiError> {
+    let grouping = CERTIFICATES.grouping(keys);
+    let mut statement = Statement::new(conn);
+    statement
+        .push("SELECT ")
+        .push(&grouping.columns.join(", "))
+        .push(", COUNT(*) AS issued, ")
+        .push("CAST(COALESCE(SUM(CASE WHEN c.revoked_at IS NULL AND c.valid_until >= ")
+        .date(day)
+        .push(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS active, ")
+        .push("CAST(COALESCE(SUM(CASE WHEN c.revoked_at IS NULL AND c.valid_until < ")
+        .date(day)
+        .push(" THEN 1 ELSE 0 END), 0) AS BIGINT) AS expired, ")
+        .push(&sum(
+            "CASE WHEN c.revoked_at IS NOT NULL THEN 1 ELSE 0 END",
+            "revoked",
+        ));
+    statement.push(
+        " FROM certificates c \
+         JOIN products pr ON pr.id = c.product_id \
+         JOIN provinces_2025 pn ON pn.code = c.province_code",
+    );
+    CERTIFICATES.push_scope(&mut statement, scope);
+    grouping.push_group_order(&mut statement, &[]);
     statement.load(conn)
 }

@@ -163,7 +163,7 @@ problem_responses! {
         (name = "projects", description = "Đề án khuyến công / Projects: lifecycle, budget by source, adjustments, money movements, indicators"),
         (name = "support-caps", description = "Mức hỗ trợ tối đa / Support caps by legal basis, funding source, activity type and period"),
         (name = "programmes", description = "Chương trình khuyến công / Programmes and their targets per province and activity type"),
-        (name = "stats", description = "Số liệu tổng hợp / Figures for dashboards and reports: projects and money grouped by year, province, region, activity type, funding source, status, implementing unit"),
+        (name = "stats", description = "Số liệu tổng hợp / Figures for dashboards and reports: projects, money and outcome indicators grouped by year, province, region, activity type, funding source, status, implementing unit"),
         (name = "certification", description = "Bình chọn sản phẩm CNNT tiêu biểu / Product certification: products, selection rounds, juries, entries, scores, certificates"),
         (name = "public", description = "Tra cứu công khai / Public, without sign-in: certificate verification and the catalogue of certified products"),
         (name = "audit", description = "Nhật ký kiểm toán / Audit log"),

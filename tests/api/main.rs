@@ -10,6 +10,7 @@ mod bad_input;
 mod beneficiaries;
 mod binary;
 mod certification;
+mod certification_stats;
 mod contract;
 mod cors;
 mod errors;

@@ -25,6 +25,18 @@ async fn step(w: &World, token: &str, id: i64, action: &str, extra: Value) {
     w.step(token, id, action, extra).await.assert_status(200);
 }
 
+async fn set_indicators(w: &World, token: &str, id: i64, items: Value) {
+    let etag = w.etag(id).await;
+    w.app
+        .put(&format!("/api/v1/projects/{id}/indicators"))
+        .bearer(token)
+        .header("If-Match", &etag)
+        .json(json!({ "items": items }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
 /// Thái Nguyên (19, Bắc Kạn merged into it in 2025) and Hà Nội (01):
 /// - A: Thái Nguyên, 2024, recorded under Bắc Kạn (06), machinery, national funds; approved
 ///   200 + counterpart 300; moved national 100 and counterpart 120; accepted.
@@ -37,6 +49,9 @@ async fn step(w: &World, token: &str, id: i64, action: &str, extra: Value) {
 ///   accepted.
 ///
 /// Amounts in millions of đồng.
+///
+/// Their indicators (target / actual): A 4 / 4 machines and 1 / 1 establishment; B 35 / 33 workers
+/// trained from 0, and 10 / – jobs; C 3 / – machines; E 2 / 3 machines and 5 / 5 workers.
 struct Figures {
     w: World,
     hanoi_unit: i64,
@@ -63,6 +78,16 @@ async fn record_projects() -> Figures {
     pay(&w, &w.province, a, movement("advance", "national", 100 * M)).await;
     pay(&w, &w.province, a, movement("payment", "counterpart", 120 * M)).await;
     step(&w, &w.province, a, "accept", decision("BB-01/NT")).await;
+    set_indicators(
+        &w,
+        &w.province,
+        a,
+        json!([
+            {"code": "machines_installed", "target": 4, "actual": 4},
+            {"code": "establishments_supported", "target": 1, "actual": 1},
+        ]),
+    )
+    .await;
 
     let b = w
         .project_with_budget(
@@ -76,6 +101,16 @@ async fn record_projects() -> Figures {
     step(&w, &w.province, b, "accept", decision("BB-02/NT")).await;
     pay(&w, &w.province, b, movement("settlement", "local", 30 * M)).await;
     pay(&w, &w.province, b, movement("refund", "local", 5 * M)).await;
+    set_indicators(
+        &w,
+        &w.province,
+        b,
+        json!([
+            {"code": "workers_trained", "baseline": 0, "target": 35, "actual": 33},
+            {"code": "jobs_created", "target": 10},
+        ]),
+    )
+    .await;
     step(&w, &w.province, b, "settle", decision("QT-02/2026")).await;
 
     let c = w
@@ -87,6 +122,13 @@ async fn record_projects() -> Figures {
     w.approve(c, true).await;
     step(&w, &w.province, c, "start", json!({})).await;
     pay(&w, &w.province, c, movement("advance", "national", 50 * M)).await;
+    set_indicators(
+        &w,
+        &w.province,
+        c,
+        json!([{"code": "machines_installed", "target": 3}]),
+    )
+    .await;
 
     w.project_with_budget(
         w.project("machinery_application", "local"),
@@ -151,6 +193,16 @@ async fn record_projects() -> Figures {
     ] {
         step(&w, &w.other_province, e, action, extra).await;
     }
+    set_indicators(
+        &w,
+        &w.other_province,
+        e,
+        json!([
+            {"code": "machines_installed", "target": 2, "actual": 3},
+            {"code": "workers_trained", "target": 5, "actual": 5},
+        ]),
+    )
+    .await;
     Figures { w, hanoi_unit }
 }
 
@@ -372,5 +424,136 @@ async fn province_staff_get_their_provinces_figures_only_and_bad_requests_are_re
     ] {
         let refused = stats(&w, &w.ministry, query).await;
         refused.assert_problem(400, "invalid_query");
+    }
+}
+
+async fn indicator_stats(w: &World, token: &str, query: &str) -> Resp {
+    w.app
+        .get(&format!("/api/v1/stats/indicators{query}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
+/// A line of indicator figures as (code, unit, projects, with target, with actual, baseline,
+/// target, actual).
+fn indicator(line: &Value) -> (String, String, [i64; 6]) {
+    let n = |name: &str| line[name].as_i64().unwrap();
+    (
+        line["code"].as_str().unwrap().to_owned(),
+        line["unit"].as_str().unwrap().to_owned(),
+        [
+            n("project_count"),
+            n("projects_with_target"),
+            n("projects_with_actual"),
+            n("baseline_total"),
+            n("target_total"),
+            n("actual_total"),
+        ],
+    )
+}
+
+fn indicator_lines(lines: &Value) -> Vec<(String, String, [i64; 6])> {
+    lines.as_array().unwrap().iter().map(indicator).collect()
+}
+
+fn line(code: &str, unit: &str, figures: [i64; 6]) -> (String, String, [i64; 6]) {
+    (code.to_owned(), unit.to_owned(), figures)
+}
+
+#[actix_web::test]
+async fn indicator_figures_sum_targets_and_actuals_per_indicator() {
+    let Figures { w, .. } = record_projects().await;
+
+    // Accepted and settled projects: A, B and E.
+    let all = indicator_stats(&w, &w.ministry, "").await;
+    all.assert_status(200);
+    assert_documented("get", "/api/v1/stats/indicators", &all);
+    assert_eq!(all.body["groups"], json!([]));
+    assert_eq!(
+        indicator_lines(&all.body["totals"]),
+        vec![
+            line("establishments_supported", "establishment", [1, 1, 1, 0, 1, 1]),
+            line("jobs_created", "person", [1, 1, 0, 0, 10, 0]),
+            line("machines_installed", "machine", [2, 2, 2, 0, 6, 7]),
+            line("workers_trained", "person", [2, 2, 2, 0, 40, 38]),
+        ]
+    );
+    let rates: Vec<Value> = all.body["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["achievement_rate"].clone())
+        .collect();
+    assert_eq!(rates, vec![json!(1.0), json!(0.0), json!(1.1667), json!(0.95)]);
+
+    // One indicator by province, today's and as recorded before the reform.
+    let machines = indicator_stats(&w, &w.ministry, "?group_by=province&code=machines_installed").await;
+    machines.assert_status(200);
+    let by_province: Vec<(Value, [i64; 6])> = machines.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].clone(), indicator(g).2))
+        .collect();
+    assert_eq!(
+        by_province,
+        vec![
+            (
+                json!({"province_code": "01", "province_name": "Hà Nội"}),
+                [1, 1, 1, 0, 2, 3]
+            ),
+            (
+                json!({"province_code": "19", "province_name": "Thái Nguyên"}),
+                [1, 1, 1, 0, 4, 4]
+            ),
+        ]
+    );
+    assert_eq!(machines.body["groups"][0]["achievement_rate"], 1.5);
+    let workers = indicator_stats(
+        &w,
+        &w.ministry,
+        "?group_by=province&code=workers_trained&era=pre2025",
+    )
+    .await;
+    let keys: Vec<(Value, i64)> = workers.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"]["province_code"].clone(),
+                g["target_total"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, vec![(json!("19"), 35), (Value::Null, 5)]);
+
+    // Statuses named: C's target joins, without an actual.
+    let planned = indicator_stats(
+        &w,
+        &w.ministry,
+        "?code=machines_installed&status=in_progress,accepted,settled&group_by=status",
+    )
+    .await;
+    assert_eq!(
+        indicator_lines(&planned.body["totals"]),
+        vec![line("machines_installed", "machine", [3, 3, 2, 0, 9, 7])]
+    );
+    assert_eq!(planned.body["groups"].as_array().unwrap().len(), 2);
+
+    // Province staff: their province only.
+    let own = indicator_stats(&w, &w.province, "?code=workers_trained").await;
+    assert_eq!(
+        indicator_lines(&own.body["totals"]),
+        vec![line("workers_trained", "person", [1, 1, 1, 0, 35, 33])]
+    );
+    indicator_stats(&w, &w.province, "?province_code=01")
+        .await
+        .assert_problem(404, "not_found");
+    for query in ["?code=Workers", "?group_by=code", "?year_to=2200"] {
+        indicator_stats(&w, &w.ministry, query)
+            .await
+            .assert_problem(400, "invalid_query");
     }
 }

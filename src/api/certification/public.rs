@@ -113,7 +113,7 @@ pub struct CatalogueQuery {
 
 /// The entity tags of `If-None-Match`, refused with 400 when the header is not printable ASCII
 /// or longer than the document allows.
-fn if_none_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(crate) fn if_none_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(IF_NONE_MATCH) else {
         return Ok(None);
     };
@@ -133,14 +133,14 @@ fn if_none_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         })
 }
 
-fn allowance(state: &AppState, req: &HttpRequest) -> Result<Allowance, ApiError> {
+pub(crate) fn allowance(state: &AppState, req: &HttpRequest) -> Result<Allowance, ApiError> {
     state
         .public_limiter
         .check(&client_address(req, state.config.trust_forwarded_for))
 }
 
 /// A cacheable JSON answer with its strong `ETag`, or `304` when the client holds it already.
-fn cacheable(
+pub(crate) fn cacheable(
     if_none_match: Option<&str>,
     allowance: Allowance,
     answer: Answer,

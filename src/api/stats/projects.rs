@@ -1,22 +1,23 @@
-//! Figures for the dashboards and the year-end reviews: projects and money grouped by year,
-//! province, region, activity type, funding source, status or implementing unit
-//! (../shared/DOMAIN.md, "What people report"). Province staff get their province's figures; the
-//! ministry, auditors and administrators the whole country.
+//! Project figures: counts and money, and outcome indicators, grouped by year, province, region,
+//! activity type, funding source, status or implementing unit, in either era of units.
+
+use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::{check_code, check_years, comma_separated, decode_optional, province_in_scope};
 use crate::api::extract::ApiQuery;
 use crate::api::projects::{Lines, ratio};
-use crate::auth::principal::Territory;
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::domain::admin_units::{Era, Region};
 use crate::domain::projects::{Budget, FundingSource, ProjectStatus};
-use crate::error::{ApiError, FieldError};
-use crate::i18n::Text;
+use crate::error::ApiError;
 use crate::labeled_enum;
-use crate::models::stats::{self as model, ProjectFigures, ProjectKey, ProjectScope};
+use crate::models::stats::{
+    self as model, GroupColumns, IndicatorFigures, ProjectFigures, ProjectKey, ProjectScope,
+};
 use crate::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::state::AppState;
 
@@ -50,26 +51,6 @@ impl From<ProjectDimension> for ProjectKey {
 /// Projects accepted and later are the programme's results; other statuses are counted only when
 /// asked for.
 const DONE: &[ProjectStatus] = &[ProjectStatus::Accepted, ProjectStatus::Settled];
-
-/// A comma-separated list of codes (`year,province`); a code named again is taken once.
-fn comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: std::str::FromStr + PartialEq,
-{
-    let text = String::deserialize(deserializer)?;
-    let mut values = Vec::new();
-    for part in text.split(',') {
-        let part = part.trim();
-        let value = part
-            .parse::<T>()
-            .map_err(|_| serde::de::Error::custom(format!("unknown value `{part}`")))?;
-        if !values.contains(&value) {
-            values.push(value);
-        }
-    }
-    Ok(values)
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -239,7 +220,7 @@ impl Sums {
     }
 }
 
-fn group_key(row: &ProjectFigures, group_by: &[ProjectDimension]) -> Result<ProjectGroupKey, ApiError> {
+fn group_key(row: &GroupColumns, group_by: &[ProjectDimension]) -> Result<ProjectGroupKey, ApiError> {
     let mut key = ProjectGroupKey::default();
     for dimension in group_by {
         match dimension {
@@ -270,56 +251,6 @@ fn group_key(row: &ProjectFigures, group_by: &[ProjectDimension]) -> Result<Proj
     Ok(key)
 }
 
-fn decode_optional<T: std::str::FromStr>(column: &str, value: Option<&str>) -> Result<Option<T>, ApiError> {
-    value.map(|v| crate::models::decode(column, v)).transpose()
-}
-
-/// Plan years between 2000 and 2100 (a first year after the last counts nothing).
-pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (field, year) in [("query.year_from", from), ("query.year_to", to)] {
-        if let Some(year) = year.filter(|y| !(2000..=2100).contains(y)) {
-            errors.push(FieldError::new(
-                field,
-                "out_of_range",
-                Text::new(
-                    format!("Năm {year} nằm ngoài khoảng 2000–2100."),
-                    format!("Year {year} is outside 2000–2100."),
-                ),
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(invalid_query().with_errors(errors))
-    }
-}
-
-fn invalid_query() -> ApiError {
-    ApiError::bad_request(
-        "invalid_query",
-        Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
-    )
-}
-
-/// The province whose figures a caller gets: their own for province staff (naming another is a
-/// 404, as for any record outside their territory), any or all for national roles.
-pub(crate) fn province_in_scope(
-    principal: &Principal,
-    asked: Option<String>,
-) -> Result<Option<String>, ApiError> {
-    principal.require(&[Role::Admin, Role::Ministry, Role::Auditor, Role::Province])?;
-    match principal.territory() {
-        Territory::National => Ok(asked),
-        Territory::Province(own) => match asked {
-            Some(code) if code != own => Err(ApiError::not_found()),
-            _ => Ok(Some(own)),
-        },
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
 /// Project figures: counts and money grouped as asked.
 #[utoipa::path(
     tag = "stats",
@@ -340,25 +271,22 @@ pub async fn project_stats(
     principal: Principal,
     ApiQuery(query): ApiQuery<ProjectStatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let province_code = province_in_scope(&principal, query.province_code)?;
-    check_years(query.year_from, query.year_to)?;
-    let statuses = if query.status.is_empty() {
-        DONE.to_vec()
-    } else {
-        query.status
-    };
-    let era = query.era.unwrap_or(Era::Current);
+    let filters = Filters::checked(
+        &principal,
+        ProjectFilters {
+            year_from: query.year_from,
+            year_to: query.year_to,
+            province_code: query.province_code,
+            region: query.region,
+            activity_type: query.activity_type,
+            funding_source: query.funding_source,
+            status: query.status,
+            era: query.era,
+        },
+    )?;
+    let Filters { scope, era, statuses } = filters;
     let group_by = query.group_by;
     let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
-    let scope = ProjectScope {
-        year_from: query.year_from,
-        year_to: query.year_to,
-        province_code,
-        region: query.region,
-        activity_type: query.activity_type,
-        funding_source: query.funding_source,
-        statuses: statuses.clone(),
-    };
     let rows = state
         .db
         .read(move |conn| model::project_figures(conn, &keys, era, &scope))
@@ -369,7 +297,7 @@ pub async fn project_stats(
         let sums = Sums::of(row);
         total.add(&sums);
         groups.push(ProjectGroup {
-            key: group_key(row, &group_by)?,
+            key: group_key(&row.key, &group_by)?,
             measures: sums.measures(),
         });
     }
@@ -383,5 +311,253 @@ pub async fn project_stats(
         statuses_counted: statuses,
         groups,
         total: total.measures(),
+    }))
+}
+
+/// The filters project and indicator figures share, as the request gave them.
+struct ProjectFilters {
+    year_from: Option<i64>,
+    year_to: Option<i64>,
+    province_code: Option<String>,
+    region: Option<Region>,
+    activity_type: Option<String>,
+    funding_source: Option<FundingSource>,
+    status: Vec<ProjectStatus>,
+    era: Option<Era>,
+}
+
+/// The projects a request counts, checked against the caller's territory.
+struct Filters {
+    scope: ProjectScope,
+    era: Era,
+    statuses: Vec<ProjectStatus>,
+}
+
+impl Filters {
+    fn checked(principal: &Principal, asked: ProjectFilters) -> Result<Filters, ApiError> {
+        let province_code = province_in_scope(principal, asked.province_code)?;
+        check_years(asked.year_from, asked.year_to)?;
+        check_code("query.activity_type", asked.activity_type.as_deref())?;
+        let statuses = if asked.status.is_empty() {
+            DONE.to_vec()
+        } else {
+            asked.status
+        };
+        Ok(Filters {
+            scope: ProjectScope {
+                year_from: asked.year_from,
+                year_to: asked.year_to,
+                province_code,
+                region: asked.region,
+                activity_type: asked.activity_type,
+                funding_source: asked.funding_source,
+                statuses: statuses.clone(),
+            },
+            era: asked.era.unwrap_or(Era::Current),
+            statuses,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorStatsQuery {
+    /// What to group by besides the indicator, several joined by commas, e.g. `year,province`:
+    /// `year`, `province`, `region`, `activity_type`, `funding_source`, `status`,
+    /// `implementing_unit`. Without it, one line per indicator.
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(year|province|region|activity_type|funding_source|status|implementing_unit)(,(year|province|region|activity_type|funding_source|status|implementing_unit)){0,6}$",
+        example = "province"
+    )]
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub group_by: Vec<ProjectDimension>,
+    /// Only this indicator: a standard code (`indicator_code` in the reference enumerations) or
+    /// another one projects use.
+    #[param(pattern = r"^[a-z][a-z0-9_]{2,63}$", example = "workers_trained")]
+    pub code: Option<String>,
+    /// First plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_from: Option<i64>,
+    /// Last plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_to: Option<i64>,
+    /// Projects of this province (current units). Province staff may only name their own.
+    #[param(pattern = r"^[0-9]{2}$")]
+    pub province_code: Option<String>,
+    /// Projects whose current province is in this region.
+    pub region: Option<Region>,
+    /// A code of `GET /api/v1/activity-types`.
+    #[param(pattern = r"^[a-z][a-z0-9_]{2,63}$")]
+    pub activity_type: Option<String>,
+    pub funding_source: Option<FundingSource>,
+    /// The statuses counted, several joined by commas. Default: `accepted,settled`.
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(draft|submitted|appraised|approved|in_progress|suspended|accepted|settled|returned|cancelled)(,(draft|submitted|appraised|approved|in_progress|suspended|accepted|settled|returned|cancelled)){0,9}$",
+        example = "approved,in_progress,accepted,settled"
+    )]
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub status: Vec<ProjectStatus>,
+    /// `current` (default) or `pre2025`, as for project figures.
+    pub era: Option<Era>,
+}
+
+/// One indicator summed over a set of projects.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IndicatorMeasures {
+    /// The indicator's code, e.g. `workers_trained`.
+    pub code: String,
+    /// The unit it is counted in, e.g. `person`.
+    pub unit: String,
+    /// Projects that carry the indicator.
+    pub project_count: i64,
+    /// Of those, the projects that set a target.
+    pub projects_with_target: i64,
+    /// Of those, the projects that reported an actual value.
+    pub projects_with_actual: i64,
+    pub baseline_total: i64,
+    pub target_total: i64,
+    pub actual_total: i64,
+    /// Actual as a share of the target (four decimals; above 1 when exceeded); `null` without a
+    /// target.
+    pub achievement_rate: Option<f64>,
+}
+
+/// One line of indicator figures: one indicator in one group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IndicatorGroup {
+    pub key: ProjectGroupKey,
+    #[serde(flatten)]
+    pub measures: IndicatorMeasures,
+}
+
+/// Indicator figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IndicatorStats {
+    pub group_by: Vec<ProjectDimension>,
+    pub era: Era,
+    /// The statuses whose projects were counted.
+    pub statuses_counted: Vec<ProjectStatus>,
+    /// One line per group and indicator, ordered by the keys in `group_by` order, then the code.
+    /// Without `group_by`, empty: the totals are the figures.
+    pub groups: Vec<IndicatorGroup>,
+    /// Each indicator over every counted project, by code.
+    pub totals: Vec<IndicatorMeasures>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct IndicatorSums {
+    projects: i64,
+    with_target: i64,
+    with_actual: i64,
+    baseline: i64,
+    target: i64,
+    actual: i64,
+}
+
+impl IndicatorSums {
+    fn of(row: &IndicatorFigures) -> IndicatorSums {
+        IndicatorSums {
+            projects: row.projects,
+            with_target: row.with_target,
+            with_actual: row.with_actual,
+            baseline: row.baseline,
+            target: row.target,
+            actual: row.actual,
+        }
+    }
+
+    fn add(&mut self, other: &IndicatorSums) {
+        self.projects += other.projects;
+        self.with_target += other.with_target;
+        self.with_actual += other.with_actual;
+        self.baseline += other.baseline;
+        self.target += other.target;
+        self.actual += other.actual;
+    }
+
+    fn measures(&self, code: &str, unit: &str) -> IndicatorMeasures {
+        IndicatorMeasures {
+            code: code.to_owned(),
+            unit: unit.to_owned(),
+            project_count: self.projects,
+            projects_with_target: self.with_target,
+            projects_with_actual: self.with_actual,
+            baseline_total: self.baseline,
+            target_total: self.target,
+            actual_total: self.actual,
+            achievement_rate: (self.target > 0).then(|| ratio(self.actual, self.target)),
+        }
+    }
+}
+
+/// Indicator figures: outcome targets and actuals of the counted projects, per indicator.
+#[utoipa::path(
+    tag = "stats",
+    params(IndicatorStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = IndicatorStats, description = "The figures, one line per group and indicator, and each indicator's total"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/stats/indicators")]
+pub async fn indicator_stats(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<IndicatorStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Filters { scope, era, statuses } = Filters::checked(
+        &principal,
+        ProjectFilters {
+            year_from: query.year_from,
+            year_to: query.year_to,
+            province_code: query.province_code,
+            region: query.region,
+            activity_type: query.activity_type,
+            funding_source: query.funding_source,
+            status: query.status,
+            era: query.era,
+        },
+    )?;
+    check_code("query.code", query.code.as_deref())?;
+    let group_by = query.group_by;
+    let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
+    let code = query.code;
+    let rows = state
+        .db
+        .read(move |conn| model::indicator_figures(conn, &keys, era, &scope, code.as_deref()))
+        .await?;
+    let mut totals: BTreeMap<(&str, &str), IndicatorSums> = BTreeMap::new();
+    let mut groups = Vec::new();
+    for row in &rows {
+        let sums = IndicatorSums::of(row);
+        totals
+            .entry((row.code.as_str(), row.unit.as_str()))
+            .or_default()
+            .add(&sums);
+        if !group_by.is_empty() {
+            groups.push(IndicatorGroup {
+                key: group_key(&row.key, &group_by)?,
+                measures: sums.measures(&row.code, &row.unit),
+            });
+        }
+    }
+    let totals = totals
+        .iter()
+        .map(|((code, unit), sums)| sums.measures(code, unit))
+        .collect();
+    Ok(HttpResponse::Ok().json(IndicatorStats {
+        group_by,
+        era,
+        statuses_counted: statuses,
+        groups,
+        totals,
     }))
 }

@@ -1,0 +1,111 @@
+//! Figures for the dashboards and the year-end reviews (../shared/DOMAIN.md, "What people
+//! report"): projects, money and outcome indicators ([`projects`]), selection rounds and
+//! certificates ([`certification`]). Province staff get their province's figures; the ministry,
+//! auditors and administrators the whole country; anyone the national certification figures
+//! ([`certification::public_certification_stats`]).
+
+pub mod certification;
+pub mod projects;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::auth::principal::Territory;
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, FieldError};
+use crate::i18n::Text;
+
+/// A comma-separated list of codes (`year,province`); a code named again is taken once.
+pub(crate) fn comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + PartialEq,
+{
+    let text = String::deserialize(deserializer)?;
+    let mut values = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let value = part
+            .parse::<T>()
+            .map_err(|_| serde::de::Error::custom(format!("unknown value `{part}`")))?;
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+    Ok(values)
+}
+
+pub(crate) fn decode_optional<T: std::str::FromStr>(
+    column: &str,
+    value: Option<&str>,
+) -> Result<Option<T>, ApiError> {
+    value.map(|v| crate::models::decode(column, v)).transpose()
+}
+
+/// Plan years between 2000 and 2100 (a first year after the last counts nothing).
+pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for (field, year) in [("query.year_from", from), ("query.year_to", to)] {
+        if let Some(year) = year.filter(|y| !(2000..=2100).contains(y)) {
+            errors.push(FieldError::new(
+                field,
+                "out_of_range",
+                Text::new(
+                    format!("Năm {year} nằm ngoài khoảng 2000–2100."),
+                    format!("Year {year} is outside 2000–2100."),
+                ),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid_query().with_errors(errors))
+    }
+}
+
+/// A code as activity types and indicators have them: lowercase ASCII letters, digits and
+/// underscores, 3 to 64 long, starting with a letter.
+pub(crate) fn check_code(field: &str, value: Option<&str>) -> Result<(), ApiError> {
+    let Some(value) = value else { return Ok(()) };
+    let bytes = value.as_bytes();
+    let well_formed = (3..=64).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
+    if well_formed {
+        return Ok(());
+    }
+    Err(invalid_query().with_errors(vec![FieldError::new(
+        field,
+        "invalid_code",
+        Text::new(
+            "Mã gồm chữ thường không dấu, chữ số và dấu gạch dưới (3–64 ký tự).",
+            "A code has 3–64 lowercase ASCII letters, digits and underscores.",
+        ),
+    )]))
+}
+
+pub(crate) fn invalid_query() -> ApiError {
+    ApiError::bad_request(
+        "invalid_query",
+        Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
+    )
+}
+
+/// The province whose figures a caller gets: their own for province staff (naming another is a
+/// 404, as for any record outside their territory), any or all for national roles.
+pub(crate) fn province_in_scope(
+    principal: &Principal,
+    asked: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    principal.require(&[Role::Admin, Role::Ministry, Role::Auditor, Role::Province])?;
+    match principal.territory() {
+        Territory::National => Ok(asked),
+        Territory::Province(own) => match asked {
+            Some(code) if code != own => Err(ApiError::not_found()),
+            _ => Ok(Some(own)),
+        },
+        _ => Err(ApiError::forbidden()),
+    }
+}
