@@ -61,6 +61,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::get_programme)
             .service(programmes::get_targets)
             .service(programmes::put_targets)
+            .service(stats::progress::programme_progress)
             .service(stats::projects::project_stats)
             .service(stats::projects::indicator_stats)
             .service(stats::certification::certification_stats)

@@ -628,3 +628,68 @@ pub fn certificate_figures(
     grouping.push_group_order(&mut statement, &[]);
     statement.load(conn)
 }
+
+/// Statuses from approval on, except the ones that ended without the work (returned projects go
+/// back before approval; cancelled ones are not counted).
+const APPROVED_ON: &str = "('approved', 'in_progress', 'suspended', 'accepted', 'settled')";
+const ACCEPTED_ON: &str = "('accepted', 'settled')";
+
+/// What the projects of a programme's period did, per province and activity type.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ProgrammeActuals {
+    #[diesel(sql_type = Text)]
+    pub province_code: String,
+    #[diesel(sql_type = Text)]
+    pub activity_type: String,
+    #[diesel(sql_type = BigInt)]
+    pub approved: i64,
+    #[diesel(sql_type = BigInt)]
+    pub accepted: i64,
+    #[diesel(sql_type = BigInt)]
+    pub approved_vnd: i64,
+    #[diesel(sql_type = BigInt)]
+    pub disbursed_vnd: i64,
+}
+
+/// Projects approved (and later) of plan years `years` funded by `source` (in `province` only,
+/// when given), per province and activity type: how many, how many of them accepted, the money of
+/// `source` approved for them and moved to them.
+pub fn programme_actuals(
+    conn: &mut DbConn,
+    years: (i64, i64),
+    source: FundingSource,
+    province: Option<&str>,
+) -> Result<Vec<ProgrammeActuals>, ApiError> {
+    let line = match source {
+        FundingSource::National => "national",
+        FundingSource::Local => "local",
+    };
+    let mut statement = Statement::new(conn);
+    statement
+        .push("SELECT p.province_code AS province_code, p.activity_type AS activity_type, ")
+        .push("COUNT(*) AS approved")
+        .push(", ")
+        .push(&sum(
+            &format!("CASE WHEN p.status IN {ACCEPTED_ON} THEN 1 ELSE 0 END"),
+            "accepted",
+        ))
+        .push(", ")
+        .push(&sum(&format!("p.budget_{line}_vnd"), "approved_vnd"))
+        .push(", ")
+        .push(&sum(&format!("COALESCE(m.{line}, 0)"), "disbursed_vnd"))
+        .push(" FROM projects p LEFT JOIN ")
+        .push(MOVED_PER_PROJECT)
+        .push(" m ON m.project_id = p.id WHERE p.status IN ")
+        .push(APPROVED_ON)
+        .push(" AND p.plan_year >= ")
+        .int(years.0)
+        .push(" AND p.plan_year <= ")
+        .int(years.1)
+        .push(" AND p.funding_source = ")
+        .text(source.as_str());
+    if let Some(code) = province {
+        statement.push(" AND p.province_code = ").text(code);
+    }
+    statement.push(" GROUP BY p.province_code, p.activity_type ORDER BY p.province_code, p.activity_type");
+    statement.load(conn)
+}

@@ -557,3 +557,181 @@ async fn indicator_figures_sum_targets_and_actuals_per_indicator() {
             .assert_problem(400, "invalid_query");
     }
 }
+
+async fn programme(w: &World, token: &str, body: Value, targets: Value) -> i64 {
+    let created = w
+        .app
+        .post("/api/v1/programmes")
+        .bearer(token)
+        .json(body)
+        .send()
+        .await;
+    created.assert_status(201);
+    let id = created.body["id"].as_i64().unwrap();
+    w.app
+        .put(&format!("/api/v1/programmes/{id}/targets"))
+        .bearer(token)
+        .header("If-Match", "\"1\"")
+        .json(json!({ "items": targets }))
+        .send()
+        .await
+        .assert_status(200);
+    id
+}
+
+/// A progress line as (target count, target amount in millions, approved, accepted, approved and
+/// disbursed money in millions) and its four shares.
+fn progress(line: &Value) -> ([Option<i64>; 2], [i64; 4], [Value; 4]) {
+    let n = |name: &str| line[name].as_i64().unwrap();
+    (
+        [
+            line["target_count"].as_i64(),
+            line["target_amount_vnd"].as_i64().map(|v| v / M),
+        ],
+        [
+            n("projects_approved"),
+            n("projects_accepted"),
+            n("approved_vnd") / M,
+            n("disbursed_vnd") / M,
+        ],
+        [
+            line["approved_count_share"].clone(),
+            line["accepted_count_share"].clone(),
+            line["approved_amount_share"].clone(),
+            line["disbursed_amount_share"].clone(),
+        ],
+    )
+}
+
+#[actix_web::test]
+async fn programme_progress_sets_each_target_beside_the_projects_of_its_period_and_funds() {
+    let Figures { w, .. } = record_projects().await;
+    let national = programme(
+        &w,
+        &w.ministry,
+        json!({"code": "2024-2026", "name": "Chương trình khuyến công quốc gia 2024-2026", "level": "national", "start_year": 2024, "end_year": 2026}),
+        json!([
+            {"province_code": "19", "activity_type": "machinery_application", "target_count": 4, "target_amount_vnd": 1_000 * M},
+            {"province_code": "19", "activity_type": "demonstration_model", "target_count": 1, "target_amount_vnd": 500 * M},
+            {"province_code": "01", "activity_type": "machinery_application", "target_count": 2},
+        ]),
+    )
+    .await;
+
+    // National funds: A (accepted) and C (in progress) in Thái Nguyên's machinery line; E is
+    // local, D a draft.
+    let path = format!("/api/v1/programmes/{national}/progress");
+    let all = w.app.get(&path).bearer(&w.ministry).send().await;
+    all.assert_status(200);
+    assert_documented("get", "/api/v1/programmes/{id}/progress", &all);
+    assert_eq!(all.body["funding_source"], "national");
+    let lines: Vec<(String, String)> = all.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["province_code"].as_str().unwrap().to_owned(),
+                l["activity_type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("01", "machinery_application"),
+            ("19", "demonstration_model"),
+            ("19", "machinery_application"),
+        ]
+        .map(|(p, a)| (p.to_owned(), a.to_owned()))
+    );
+    assert_eq!(
+        progress(&all.body["lines"][0]),
+        (
+            [Some(2), None],
+            [0, 0, 0, 0],
+            [json!(0.0), json!(0.0), Value::Null, Value::Null]
+        )
+    );
+    assert_eq!(
+        progress(&all.body["lines"][2]),
+        (
+            [Some(4), Some(1_000)],
+            [2, 1, 350, 150],
+            [json!(0.5), json!(0.25), json!(0.35), json!(0.15)]
+        )
+    );
+    assert_eq!(all.body["provinces"][1]["province_name"], "Thái Nguyên");
+    assert_eq!(
+        progress(&all.body["provinces"][1]),
+        (
+            [Some(5), Some(1_500)],
+            [2, 1, 350, 150],
+            [json!(0.4), json!(0.2), json!(0.2333), json!(0.1)]
+        )
+    );
+    assert_eq!(
+        progress(&all.body["total"]),
+        (
+            [Some(7), Some(1_500)],
+            [2, 1, 350, 150],
+            [json!(0.2857), json!(0.1429), json!(0.2333), json!(0.1)]
+        )
+    );
+
+    // Province staff see their province's lines.
+    let hanoi = w.app.get(&path).bearer(&w.other_province).send().await;
+    hanoi.assert_status(200);
+    assert_eq!(hanoi.body["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(progress(&hanoi.body["total"]).0, [Some(2), None]);
+
+    // Thái Nguyên's own programme counts its local funds: B, in a line the plan did not foresee;
+    // the draft D does not count.
+    let provincial = programme(
+        &w,
+        &w.province,
+        json!({"code": "2024-2026", "name": "Chương trình khuyến công tỉnh Thái Nguyên 2024-2026", "level": "provincial", "province_code": "19", "start_year": 2024, "end_year": 2026}),
+        json!([{"province_code": "19", "activity_type": "demonstration_model", "target_count": 1, "target_amount_vnd": 100 * M}]),
+    )
+    .await;
+    let path = format!("/api/v1/programmes/{provincial}/progress");
+    let own = w.app.get(&path).bearer(&w.province).send().await;
+    own.assert_status(200);
+    assert_eq!(own.body["funding_source"], "local");
+    assert_eq!(own.body["lines"][1]["activity_type"], "vocational_training");
+    assert_eq!(
+        progress(&own.body["lines"][1]),
+        (
+            [None, None],
+            [1, 1, 80, 75],
+            [Value::Null, Value::Null, Value::Null, Value::Null]
+        )
+    );
+    assert_eq!(
+        progress(&own.body["total"]),
+        (
+            [Some(1), Some(100)],
+            [1, 1, 80, 75],
+            [json!(1.0), json!(1.0), json!(0.8), json!(0.75)]
+        )
+    );
+    w.app
+        .get(&path)
+        .bearer(&w.other_province)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let judge = w.app.token_for(&w.app.user("giam.khao", Role::Judge).insert());
+    w.app
+        .get(&path)
+        .bearer(&judge)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    w.app
+        .get("/api/v1/programmes/999999/progress")
+        .bearer(&w.ministry)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+}

@@ -5,6 +5,7 @@
 //! ([`certification::public_certification_stats`]).
 
 pub mod certification;
+pub mod progress;
 pub mod projects;
 
 use serde::{Deserialize, Deserializer};
