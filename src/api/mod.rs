@@ -64,6 +64,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(stats::progress::programme_progress)
             .service(stats::projects::project_stats)
             .service(stats::projects::indicator_stats)
+            .service(stats::outcomes::outcome_stats)
             .service(stats::certification::certification_stats)
             .service(stats::certification::public_certification_stats)
             .configure(certification::configure),

@@ -58,6 +58,7 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<CertificateStatus>(),
         entry::<crate::api::stats::projects::ProjectDimension>(),
         entry::<crate::api::stats::certification::CertificationDimension>(),
+        entry::<crate::api::stats::outcomes::OutcomeDimension>(),
     ])
 }
 

@@ -5,6 +5,7 @@ pub mod beneficiaries;
 pub mod certification;
 pub mod identifiers;
 pub mod labels;
+pub mod outcomes;
 pub mod projects;
 pub mod search;
 pub mod text;

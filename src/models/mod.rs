@@ -5,6 +5,7 @@ pub mod audit;
 pub mod beneficiaries;
 pub mod certification;
 pub mod organizations;
+pub mod outcomes;
 pub mod programmes;
 pub mod projects;
 pub mod refresh_tokens;

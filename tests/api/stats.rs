@@ -40,8 +40,9 @@ async fn set_indicators(w: &World, token: &str, id: i64, items: Value) {
 /// Thái Nguyên (19, Bắc Kạn merged into it in 2025) and Hà Nội (01):
 /// - A: Thái Nguyên, 2024, recorded under Bắc Kạn (06), machinery, national funds; approved
 ///   200 + counterpart 300; moved national 100 and counterpart 120; accepted.
-/// - B: Thái Nguyên, 2024, recorded under the old Thái Nguyên (19), training, local funds; approved
-///   local 80 + counterpart 20; moved local 50 + 30 − 5 refunded; settled.
+/// - B: Thái Nguyên, 2024, recorded under the old Thái Nguyên (19), training for both Thái Nguyên
+///   establishments, local funds; approved local 80 + counterpart 20; moved local 50 + 30 − 5
+///   refunded; settled.
 /// - C: Thái Nguyên, 2026, machinery, national; approved 150 + counterpart 200; advance 50; in
 ///   progress.
 /// - D: Thái Nguyên, 2026, a draft.
@@ -55,6 +56,8 @@ async fn set_indicators(w: &World, token: &str, id: i64, items: Value) {
 struct Figures {
     w: World,
     hanoi_unit: i64,
+    /// The Hà Nội establishment E supports.
+    weaver: i64,
 }
 
 async fn record_projects() -> Figures {
@@ -89,12 +92,12 @@ async fn record_projects() -> Figures {
     )
     .await;
 
-    let b = w
-        .project_with_budget(
-            old(w.project("vocational_training", "local"), "19"),
-            budget(0, 80 * M, 20 * M),
-        )
-        .await;
+    let mut training = old(w.project("vocational_training", "local"), "19");
+    training["beneficiaries"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"beneficiary_id": w.establishments[1], "role": "participant"}));
+    let b = w.project_with_budget(training, budget(0, 80 * M, 20 * M)).await;
     w.approve(b, false).await;
     step(&w, &w.province, b, "start", json!({})).await;
     pay(&w, &w.province, b, movement("payment", "local", 50 * M)).await;
@@ -203,7 +206,12 @@ async fn record_projects() -> Figures {
         ]),
     )
     .await;
-    Figures { w, hanoi_unit }
+    let weaver = weaver.body["id"].as_i64().unwrap();
+    Figures {
+        w,
+        hanoi_unit,
+        weaver,
+    }
 }
 
 async fn stats(w: &World, token: &str, query: &str) -> Resp {
@@ -243,7 +251,7 @@ fn groups(resp: &Resp) -> Vec<(Value, [i64; 10])> {
 
 #[actix_web::test]
 async fn project_figures_add_up_by_province_year_source_and_era() {
-    let Figures { w, hanoi_unit } = record_projects().await;
+    let Figures { w, hanoi_unit, .. } = record_projects().await;
 
     // By default only accepted and settled projects count: A, B and E.
     let by_province = stats(&w, &w.ministry, "?group_by=province").await;
@@ -734,4 +742,162 @@ async fn programme_progress_sets_each_target_beside_the_projects_of_its_period_a
         .send()
         .await
         .assert_problem(404, "not_found");
+}
+
+async fn annual_figures(w: &World, token: &str, establishment: i64, year: i64, figures: Value) {
+    w.app
+        .put(&format!(
+            "/api/v1/beneficiaries/{establishment}/annual-figures/{year}"
+        ))
+        .bearer(token)
+        .json(figures)
+        .send()
+        .await
+        .assert_status(201);
+}
+
+/// A figure's spread as (count, no data) and (min, q1, median, q3, max).
+fn spread(figure: &Value) -> ([i64; 2], [Value; 5]) {
+    (
+        [
+            figure["count"].as_i64().unwrap(),
+            figure["no_data"].as_i64().unwrap(),
+        ],
+        ["min", "q1", "median", "q3", "max"].map(|name| figure[name].clone()),
+    )
+}
+
+#[actix_web::test]
+async fn outcomes_compare_the_year_before_a_project_with_the_latest_year_since_its_acceptance() {
+    let Figures { w, weaver, .. } = record_projects().await;
+    let (first, second) = (w.establishments[0], w.establishments[1]);
+    // A and B were planned to start in 2024 (the year before: 2023) and accepted in 2026; E was
+    // planned for 2026 (the year before: 2025), when the weaver reported nothing.
+    annual_figures(&w, &w.province, first, 2023, json!({"revenue_vnd": 1_000 * M, "employees": 10, "average_income_vnd": 5 * M, "total_assets_vnd": 2_000 * M})).await;
+    annual_figures(&w, &w.province, first, 2025, json!({"revenue_vnd": 1_200 * M})).await;
+    annual_figures(
+        &w,
+        &w.province,
+        first,
+        2026,
+        json!({"revenue_vnd": 1_300 * M, "employees": 12, "total_assets_vnd": 2_600 * M}),
+    )
+    .await;
+    annual_figures(&w, &w.province, second, 2023, json!({"revenue_vnd": 2_000 * M, "employees": 20, "average_income_vnd": 6 * M, "total_assets_vnd": 1_000 * M})).await;
+    annual_figures(&w, &w.province, second, 2026, json!({"revenue_vnd": 1_800 * M, "employees": 30, "average_income_vnd": 9 * M, "total_assets_vnd": 1_500 * M})).await;
+    annual_figures(
+        &w,
+        &w.other_province,
+        weaver,
+        2026,
+        json!({"revenue_vnd": 500 * M}),
+    )
+    .await;
+
+    let path = "/api/v1/stats/beneficiary-outcomes";
+    let all = w.app.get(path).bearer(&w.ministry).send().await;
+    all.assert_status(200);
+    assert_documented("get", path, &all);
+    let total = &all.body["total"];
+    // Pairs: A with the first, B with both, E with the weaver (no data at all).
+    assert_eq!(total["establishments"], 4);
+    // Revenue: 1.3 (A), 1.3 (B, first), 0.9 (B, second).
+    assert_eq!(
+        spread(&total["revenue"]),
+        (
+            [3, 1],
+            [json!(0.9), json!(1.1), json!(1.3), json!(1.3), json!(1.3)]
+        )
+    );
+    assert_eq!(
+        spread(&total["employees"]),
+        (
+            [3, 1],
+            [json!(1.2), json!(1.2), json!(1.2), json!(1.35), json!(1.5)]
+        )
+    );
+    // The first establishment reported no income since the acceptance.
+    assert_eq!(
+        spread(&total["average_income"]),
+        (
+            [1, 3],
+            [json!(1.5), json!(1.5), json!(1.5), json!(1.5), json!(1.5)]
+        )
+    );
+    assert_eq!(
+        spread(&total["total_assets"]),
+        (
+            [3, 1],
+            [json!(1.3), json!(1.3), json!(1.3), json!(1.4), json!(1.5)]
+        )
+    );
+
+    let by_activity = w
+        .app
+        .get(&format!("{path}?group_by=activity_type"))
+        .bearer(&w.auditor)
+        .send()
+        .await;
+    by_activity.assert_status(200);
+    let groups = by_activity.body["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(
+        groups[0]["key"],
+        json!({"activity_type": "machinery_application"})
+    );
+    assert_eq!(
+        spread(&groups[0]["revenue"]),
+        (
+            [1, 1],
+            [json!(1.3), json!(1.3), json!(1.3), json!(1.3), json!(1.3)]
+        )
+    );
+    assert_eq!(groups[1]["key"], json!({"activity_type": "vocational_training"}));
+    assert_eq!(
+        spread(&groups[1]["revenue"]),
+        (
+            [2, 0],
+            [json!(0.9), json!(1.0), json!(1.1), json!(1.2), json!(1.3)]
+        )
+    );
+
+    // Hà Nội's staff: E alone, without data, counted all the same.
+    let hanoi = w
+        .app
+        .get(&format!("{path}?group_by=province,year"))
+        .bearer(&w.other_province)
+        .send()
+        .await;
+    assert_eq!(
+        hanoi.body["groups"][0]["key"],
+        json!({"province_code": "01", "province_name": "Hà Nội", "year": 2026})
+    );
+    assert_eq!(
+        spread(&hanoi.body["total"]["revenue"]),
+        (
+            [0, 1],
+            [Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]
+        )
+    );
+    w.app
+        .get(&format!("{path}?province_code=19"))
+        .bearer(&w.other_province)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    let filtered = w
+        .app
+        .get(&format!("{path}?year_to=2025&activity_type=vocational_training"))
+        .bearer(&w.ministry)
+        .send()
+        .await;
+    assert_eq!(filtered.body["total"]["establishments"], 2);
+    for query in ["?group_by=status", "?activity_type=X", "?year_from=3000"] {
+        w.app
+            .get(&format!("{path}{query}"))
+            .bearer(&w.ministry)
+            .send()
+            .await
+            .assert_problem(400, "invalid_query");
+    }
 }

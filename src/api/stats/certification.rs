@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check_years, comma_separated, decode_optional, province_in_scope};
+use super::{GroupOrder, check_years, comma_separated, decode_optional, province_in_scope};
 use crate::api::certification::answers::Answer;
 use crate::api::certification::public::{allowance, cacheable, if_none_match};
 use crate::api::extract::ApiQuery;
@@ -158,14 +158,10 @@ pub struct CertificationStats {
     pub total: CertificationMeasures,
 }
 
-/// A group's place in the answer: its keys in `group_by` order, each compared as a number (a
-/// level's rank, a year) or a code.
-type Order = Vec<(i64, String)>;
-
 fn group_key(
     row: &CertificationColumns,
     group_by: &[CertificationDimension],
-) -> Result<(Order, CertificationGroupKey), ApiError> {
+) -> Result<(GroupOrder, CertificationGroupKey), ApiError> {
     let mut key = CertificationGroupKey::default();
     let mut order = Vec::with_capacity(group_by.len());
     for dimension in group_by {
@@ -228,7 +224,7 @@ async fn figures(
             ))
         })
         .await?;
-    let mut groups: BTreeMap<Order, CertificationGroup> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupOrder, CertificationGroup> = BTreeMap::new();
     for row in &entries {
         let (order, key) = group_key(&row.key, &group_by)?;
         groups

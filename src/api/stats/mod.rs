@@ -1,10 +1,12 @@
 //! Figures for the dashboards and the year-end reviews (../shared/DOMAIN.md, "What people
-//! report"): projects, money and outcome indicators ([`projects`]), selection rounds and
+//! report"): projects, money and outcome indicators ([`projects`]), plan versus actual
+//! ([`progress`]), supported establishments' growth ([`outcomes`]), selection rounds and
 //! certificates ([`certification`]). Province staff get their province's figures; the ministry,
 //! auditors and administrators the whole country; anyone the national certification figures
 //! ([`certification::public_certification_stats`]).
 
 pub mod certification;
+pub mod outcomes;
 pub mod progress;
 pub mod projects;
 
@@ -14,6 +16,10 @@ use crate::auth::principal::Territory;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
+
+/// A group's place in an answer: its keys in `group_by` order, each compared as a number (a
+/// level's rank, a year) or a code.
+pub(crate) type GroupOrder = Vec<(i64, String)>;
 
 /// A comma-separated list of codes (`year,province`); a code named again is taken once.
 pub(crate) fn comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>

@@ -1,0 +1,277 @@
+//! Outcome figures: for each establishment supported by an accepted project, its revenue,
+//! employees, average income and total assets in the latest year reported since the acceptance,
+//! divided by the same figure of the year before the project started; summed up as count,
+//! quartiles, minimum and maximum. A pair without both figures is counted as "no data", never left
+//! out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{HttpResponse, get, web};
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{GroupOrder, check_code, check_years, comma_separated, province_in_scope};
+use crate::api::extract::ApiQuery;
+use crate::auth::Principal;
+use crate::domain::outcomes::{baseline_year, growth, spread};
+use crate::error::ApiError;
+use crate::labeled_enum;
+use crate::models::admin_units;
+use crate::models::beneficiaries::AnnualFigures;
+use crate::models::outcomes::{self as model, OutcomeScope, SupportedPair};
+use crate::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
+use crate::state::AppState;
+
+labeled_enum! {
+    /// What outcome figures are grouped by (`group_by`, several joined by commas).
+    pub enum OutcomeDimension as "outcome_stats_dimension" {
+        ActivityType = "activity_type": "Nội dung hoạt động khuyến công" / "Activity type",
+        Province = "province": "Tỉnh, thành phố" / "Province",
+        Year = "year": "Năm kế hoạch" / "Plan year",
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OutcomeStatsQuery {
+    /// What to group by, several joined by commas: `activity_type`, `province` (the project's
+    /// current province), `year` (plan year). Without it, only the total.
+    #[param(
+        value_type = Option<String>,
+        pattern = r"^(activity_type|province|year)(,(activity_type|province|year)){0,2}$",
+        example = "activity_type"
+    )]
+    #[serde(default, deserialize_with = "comma_separated")]
+    pub group_by: Vec<OutcomeDimension>,
+    /// First plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_from: Option<i64>,
+    /// Last plan year counted.
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year_to: Option<i64>,
+    /// Projects of this province (current units). Province staff may only name their own.
+    #[param(pattern = r"^[0-9]{2}$")]
+    pub province_code: Option<String>,
+    /// A code of `GET /api/v1/activity-types`.
+    #[param(pattern = r"^[a-z][a-z0-9_]{2,63}$")]
+    pub activity_type: Option<String>,
+}
+
+/// How one figure changed over the establishments of a group: after ÷ before, four decimals.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct GrowthSpread {
+    /// Establishments with both figures.
+    pub count: i64,
+    /// Establishments without the figure of the year before or of a year since the acceptance
+    /// (or with nothing to grow from: 0 the year before).
+    pub no_data: i64,
+    /// `null` when `count` is 0, as are the quartiles and the maximum.
+    pub min: Option<f64>,
+    /// First quartile (linear interpolation, as `QUARTILE.INC`).
+    pub q1: Option<f64>,
+    pub median: Option<f64>,
+    /// Third quartile.
+    pub q3: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The outcomes of a set of supported establishments.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct OutcomeMeasures {
+    /// Establishments supported, counted once per accepted project that supported them.
+    pub establishments: i64,
+    pub revenue: GrowthSpread,
+    pub employees: GrowthSpread,
+    pub average_income: GrowthSpread,
+    pub total_assets: GrowthSpread,
+}
+
+/// The group a line belongs to. Only the keys asked for in `group_by` are present.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct OutcomeGroupKey {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub province_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<i64>,
+}
+
+/// One line of outcome figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutcomeGroup {
+    pub key: OutcomeGroupKey,
+    #[serde(flatten)]
+    pub measures: OutcomeMeasures,
+}
+
+/// Outcome figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutcomeStats {
+    pub group_by: Vec<OutcomeDimension>,
+    /// One line per group, ordered by the keys in `group_by` order.
+    pub groups: Vec<OutcomeGroup>,
+    pub total: OutcomeMeasures,
+}
+
+/// The four growths of one supported establishment; `None` where a figure is missing.
+type Growths = [Option<f64>; 4];
+
+fn growths(pair: &SupportedPair, accepted_year: i64, figures: &[&AnnualFigures]) -> Growths {
+    let base = baseline_year(pair.planned_start, pair.plan_year);
+    let before = figures.iter().find(|f| f.year == base);
+    let measures: [fn(&AnnualFigures) -> Option<i64>; 4] = [
+        |f| f.revenue_vnd,
+        |f| f.employees,
+        |f| f.average_income_vnd,
+        |f| f.total_assets_vnd,
+    ];
+    measures.map(|measure| {
+        // The latest year since the acceptance that reports this figure.
+        let after = figures
+            .iter()
+            .rev()
+            .filter(|f| f.year >= accepted_year)
+            .find_map(|f| measure(f));
+        growth(before.and_then(|f| measure(f)), after)
+    })
+}
+
+fn measures(lines: &[Growths]) -> OutcomeMeasures {
+    let spread_of = |i: usize| {
+        let values: Vec<f64> = lines.iter().filter_map(|g| g[i]).collect();
+        let round = |v: f64| (v * 10_000.0).round() / 10_000.0;
+        let s = spread(&values);
+        GrowthSpread {
+            count: values.len() as i64,
+            no_data: (lines.len() - values.len()) as i64,
+            min: s.map(|s| round(s.min)),
+            q1: s.map(|s| round(s.q1)),
+            median: s.map(|s| round(s.median)),
+            q3: s.map(|s| round(s.q3)),
+            max: s.map(|s| round(s.max)),
+        }
+    };
+    OutcomeMeasures {
+        establishments: lines.len() as i64,
+        revenue: spread_of(0),
+        employees: spread_of(1),
+        average_income: spread_of(2),
+        total_assets: spread_of(3),
+    }
+}
+
+/// Outcome figures: how supported establishments' revenue, employees, average income and assets
+/// grew from the year before their project to the latest year reported since its acceptance.
+#[utoipa::path(
+    tag = "stats",
+    params(OutcomeStatsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OutcomeStats, description = "The figures, one line per group, and their total"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/stats/beneficiary-outcomes")]
+pub async fn outcome_stats(
+    state: web::Data<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<OutcomeStatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let province_code = province_in_scope(&principal, query.province_code)?;
+    check_years(query.year_from, query.year_to)?;
+    check_code("query.activity_type", query.activity_type.as_deref())?;
+    let scope = OutcomeScope {
+        year_from: query.year_from,
+        year_to: query.year_to,
+        province_code,
+        activity_type: query.activity_type,
+    };
+    let (pairs, acceptances, figures, names) = state
+        .db
+        .read(move |conn| {
+            Ok((
+                model::supported_pairs(conn, &scope)?,
+                model::acceptances(conn)?,
+                model::figures_of_supported(conn)?,
+                admin_units::provinces_2025(conn)?,
+            ))
+        })
+        .await?;
+    let names: HashMap<String, String> = names.into_iter().map(|p| (p.code, p.name)).collect();
+    // The year each project was accepted: its last acceptance, by the decision's date.
+    let mut accepted_year: HashMap<i64, i64> = HashMap::new();
+    for step in &acceptances {
+        let year = i64::from(step.decision_date.unwrap_or(step.occurred_at.date()).year());
+        let kept = accepted_year.entry(step.project_id).or_insert(year);
+        *kept = (*kept).max(year);
+    }
+    let mut by_establishment: HashMap<i64, Vec<&AnnualFigures>> = HashMap::new();
+    for row in &figures {
+        by_establishment.entry(row.beneficiary_id).or_default().push(row);
+    }
+
+    let group_by = query.group_by;
+    let mut groups: BTreeMap<GroupOrder, (OutcomeGroupKey, Vec<Growths>)> = BTreeMap::new();
+    let mut all = Vec::with_capacity(pairs.len());
+    for pair in &pairs {
+        // A project accepted before the registry kept its history: its plan year stands in.
+        let accepted = accepted_year
+            .get(&pair.project_id)
+            .copied()
+            .unwrap_or(pair.plan_year);
+        let own = by_establishment
+            .get(&pair.beneficiary_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let line = growths(pair, accepted, own);
+        all.push(line);
+        if group_by.is_empty() {
+            continue;
+        }
+        let mut key = OutcomeGroupKey::default();
+        let mut order = Vec::with_capacity(group_by.len());
+        for dimension in &group_by {
+            match dimension {
+                OutcomeDimension::ActivityType => {
+                    key.activity_type = Some(pair.activity_type.clone());
+                    order.push((0, pair.activity_type.clone()));
+                }
+                OutcomeDimension::Province => {
+                    key.province_code = Some(pair.province_code.clone());
+                    key.province_name = names.get(&pair.province_code).cloned();
+                    order.push((0, pair.province_code.clone()));
+                }
+                OutcomeDimension::Year => {
+                    key.year = Some(pair.plan_year);
+                    order.push((pair.plan_year, String::new()));
+                }
+            }
+        }
+        groups
+            .entry(order)
+            .or_insert_with(|| (key, Vec::new()))
+            .1
+            .push(line);
+    }
+    let groups = groups
+        .into_values()
+        .map(|(key, lines)| OutcomeGroup {
+            key,
+            measures: measures(&lines),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(OutcomeStats {
+        group_by,
+        groups,
+        total: measures(&all),
+    }))
+}
