@@ -62,6 +62,8 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(programmes::get_targets)
             .service(programmes::put_targets)
             .service(stats::progress::programme_progress)
+            .service(stats::reports::province_year_report)
+            .service(stats::reports::national_year_report)
             .service(stats::projects::project_stats)
             .service(stats::projects::indicator_stats)
             .service(stats::outcomes::outcome_stats)

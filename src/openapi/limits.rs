@@ -9,6 +9,8 @@ use serde_json::{Map, Value, json};
 /// The longest string the server takes anywhere: a JSON string value, a query parameter, a path
 /// segment (counted in characters). Longer input is refused with 400 `too_long`.
 pub const TEXT_MAX_CHARS: usize = 2000;
+/// The largest file an answer holds (a year report's workbook is far smaller).
+pub const FILE_MAX_BYTES: usize = 100 * 1024 * 1024;
 
 /// No list the API sends or takes holds more items than a page may.
 pub const ARRAY_MAX_ITEMS: usize = crate::pagination::MAX_LIMIT as usize;
@@ -183,7 +185,13 @@ fn bound(schema: &mut Value, side: Side) {
     };
     let constrained = object.contains_key("enum") || object.contains_key("const");
     if has_type(object, "string") && !constrained {
-        object.entry("maxLength").or_insert(json!(TEXT_MAX_CHARS));
+        // A file (a workbook) is bounded by the size a report reaches, not by a text's.
+        let limit = if object.get("format").is_some_and(|format| format == "binary") {
+            FILE_MAX_BYTES
+        } else {
+            TEXT_MAX_CHARS
+        };
+        object.entry("maxLength").or_insert(json!(limit));
         // Formats with a syntax of their own (dates, e-mail, URIs) need no character rule;
         // `password` is only a hint to hide the value.
         let free_text =

@@ -240,8 +240,8 @@ fn measures(line: &Value) -> [i64; 10] {
     ]
 }
 
-fn groups(resp: &Resp) -> Vec<(Value, [i64; 10])> {
-    resp.body["groups"]
+fn groups(stats: &Value) -> Vec<(Value, [i64; 10])> {
+    stats["groups"]
         .as_array()
         .unwrap()
         .iter()
@@ -263,7 +263,7 @@ async fn project_figures_add_up_by_province_year_source_and_era() {
     );
     assert_eq!(by_province.body["era"], "current");
     assert_eq!(
-        groups(&by_province),
+        groups(&by_province.body),
         vec![
             (
                 json!({"province_code": "01", "province_name": "Hà Nội"}),
@@ -292,7 +292,7 @@ async fn project_figures_add_up_by_province_year_source_and_era() {
     let pre2025 = stats(&w, &w.ministry, "?group_by=province&era=pre2025").await;
     pre2025.assert_status(200);
     assert_eq!(
-        groups(&pre2025),
+        groups(&pre2025.body),
         vec![
             (
                 json!({"province_code": "06", "province_name": "Bắc Kạn"}),
@@ -322,7 +322,7 @@ async fn project_figures_add_up_by_province_year_source_and_era() {
         json!(["in_progress", "accepted", "settled"])
     );
     assert_eq!(
-        groups(&by_year),
+        groups(&by_year.body),
         vec![
             (
                 json!({"year": 2024, "funding_source": "local"}),
@@ -398,7 +398,7 @@ async fn province_staff_get_their_provinces_figures_only_and_bad_requests_are_re
 
     let own = stats(&w, &w.province, "?group_by=province").await;
     own.assert_status(200);
-    assert_eq!(groups(&own).len(), 1);
+    assert_eq!(groups(&own.body).len(), 1);
     assert_eq!(measures(&own.body["total"])[0], 2);
     stats(&w, &w.province, "?province_code=19")
         .await
@@ -409,7 +409,7 @@ async fn province_staff_get_their_provinces_figures_only_and_bad_requests_are_re
     // A code named twice is taken once; an empty year range counts nothing.
     let twice = stats(&w, &w.ministry, "?group_by=province,province").await;
     assert_eq!(twice.body["group_by"], json!(["province"]));
-    assert_eq!(groups(&twice).len(), 2);
+    assert_eq!(groups(&twice.body).len(), 2);
     let empty = stats(&w, &w.ministry, "?year_from=2026&year_to=2024").await;
     assert_eq!(measures(&empty.body["total"]), [0; 10]);
     let hanoi = stats(&w, &w.ministry, "?province_code=01").await;
@@ -899,5 +899,201 @@ async fn outcomes_compare_the_year_before_a_project_with_the_latest_year_since_i
             .send()
             .await
             .assert_problem(400, "invalid_query");
+    }
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The rows of a workbook's sheet, each cell as JSON (numbers as numbers, text as strings, empty
+/// cells as null).
+fn sheet_rows(bytes: &[u8], name: &str) -> Vec<Vec<Value>> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("an xlsx file");
+    let range = workbook.worksheet_range(name).expect("the sheet");
+    range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|cell| match cell {
+                    Data::Float(f) => json!(f),
+                    Data::Int(i) => json!(i),
+                    Data::String(s) => json!(s),
+                    _ => Value::Null,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The row whose first cell is `first`.
+fn row_starting<'a>(rows: &'a [Vec<Value>], first: &str) -> &'a [Value] {
+    rows.iter()
+        .find(|r| r.first() == Some(&json!(first)))
+        .unwrap_or_else(|| panic!("no row {first}: {rows:?}"))
+}
+
+#[actix_web::test]
+async fn a_provinces_year_comes_as_json_and_as_a_workbook_with_the_same_figures() {
+    let Figures { w, .. } = record_projects().await;
+    programme(
+        &w,
+        &w.ministry,
+        json!({"code": "2024-2026", "name": "Chương trình khuyến công quốc gia 2024-2026", "level": "national", "start_year": 2024, "end_year": 2026}),
+        json!([
+            {"province_code": "19", "activity_type": "machinery_application", "target_count": 4, "target_amount_vnd": 1_000 * M},
+            {"province_code": "01", "activity_type": "machinery_application", "target_count": 2},
+        ]),
+    )
+    .await;
+    w.app
+        .post("/api/v1/selection-rounds")
+        .bearer(&w.province)
+        .json(json!({"level": "province", "year": 2026, "title": "Bình chọn cấp tỉnh Thái Nguyên 2026", "province_code": "19"}))
+        .send()
+        .await
+        .assert_status(201);
+
+    // 2026 in Thái Nguyên: C (in progress) counts, the draft D does not.
+    let path = "/api/v1/reports/province-year?province_code=19&year=2026";
+    let report = w.app.get(path).bearer(&w.province).send().await;
+    report.assert_status(200);
+    assert_documented("get", "/api/v1/reports/province-year", &report);
+    let body = &report.body;
+    assert_eq!(body["province_name"], "Thái Nguyên");
+    assert_eq!(
+        groups(&body["projects"]),
+        vec![(
+            json!({"activity_type": "machinery_application", "funding_source": "national"}),
+            [1, 150, 0, 200, 0, 50, 0, 0, 0, 0]
+        )]
+    );
+    assert_eq!(body["projects"]["total"]["disbursement_rate"], 0.3333);
+    assert_eq!(
+        indicator_lines(&body["indicators"]["totals"]),
+        vec![line("machines_installed", "machine", [1, 1, 0, 0, 3, 0])]
+    );
+    assert_eq!(body["selection_rounds"][0]["summary"]["dossiers_received"], 0);
+    // The programme's period, 2024–2026: A and C, Thái Nguyên's lines only.
+    assert_eq!(body["programmes"].as_array().unwrap().len(), 1);
+    assert_eq!(progress(&body["programmes"][0]["total"]).1, [2, 1, 350, 150]);
+
+    let workbook = w
+        .app
+        .get(path)
+        .bearer(&w.province)
+        .header("Accept", XLSX)
+        .send()
+        .await;
+    workbook.assert_status(200);
+    assert_eq!(workbook.header("content-type"), Some(XLSX));
+    assert!(
+        workbook
+            .header("content-disposition")
+            .unwrap()
+            .contains("bao-cao-khuyen-cong-19-2026.xlsx")
+    );
+    let projects = sheet_rows(&workbook.bytes, "Đề án");
+    let total = row_starting(&projects, "Tổng cộng");
+    // Count, total cost, national, local, counterpart and other, state support, moved, rate.
+    assert_eq!(
+        total[2..],
+        [
+            json!(1.0),
+            json!(350e6),
+            json!(150e6),
+            json!(0.0),
+            json!(200e6),
+            json!(150e6),
+            json!(50e6),
+            json!(0.3333)
+        ]
+    );
+    let machinery = &projects[4];
+    assert_eq!(machinery[1], "Khuyến công quốc gia");
+    let indicators = sheet_rows(&workbook.bytes, "Chỉ tiêu");
+    let machines = row_starting(&indicators, "Số máy móc, thiết bị được lắp đặt");
+    assert_eq!(machines[4..], [json!(3.0), json!(0.0), json!(0.0)]);
+    let plan = sheet_rows(&workbook.bytes, "Kế hoạch");
+    let plan_total = row_starting(&plan, "Tổng cộng");
+    assert_eq!(
+        plan_total[2..8],
+        [
+            json!(4.0),
+            json!(1e9),
+            json!(2.0),
+            json!(1.0),
+            json!(350e6),
+            json!(150e6)
+        ]
+    );
+    let rounds = sheet_rows(&workbook.bytes, "Bình chọn");
+    assert!(
+        rounds
+            .iter()
+            .any(|r| r.get(1) == Some(&json!("Bình chọn cấp tỉnh Thái Nguyên 2026")))
+    );
+    assert_eq!(
+        {
+            use calamine::Reader;
+            calamine::Xlsx::new(std::io::Cursor::new(workbook.bytes.clone()))
+                .map(|w: calamine::Xlsx<_>| w.sheet_names())
+                .unwrap()
+        },
+        ["Đề án", "Theo tỉnh", "Chỉ tiêu", "Bình chọn", "Kế hoạch"]
+    );
+
+    // The nation: both provinces; province staff may not ask for it, nor for another province.
+    let national = w
+        .app
+        .get("/api/v1/reports/national-year?year=2026")
+        .bearer(&w.ministry)
+        .send()
+        .await;
+    national.assert_status(200);
+    assert_documented("get", "/api/v1/reports/national-year", &national);
+    assert_eq!(national.body["province_code"], Value::Null);
+    assert_eq!(
+        national.body["projects_by_province"]["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let by_province = sheet_rows(
+        &w.app
+            .get("/api/v1/reports/national-year?year=2026")
+            .bearer(&w.ministry)
+            .header("Accept", XLSX)
+            .send()
+            .await
+            .bytes,
+        "Theo tỉnh",
+    );
+    assert_eq!(row_starting(&by_province, "Hà Nội")[1], json!(1.0));
+    w.app
+        .get("/api/v1/reports/national-year?year=2026")
+        .bearer(&w.province)
+        .send()
+        .await
+        .assert_problem(403, "forbidden");
+    w.app
+        .get("/api/v1/reports/province-year?province_code=01&year=2026")
+        .bearer(&w.province)
+        .send()
+        .await
+        .assert_problem(404, "not_found");
+    for query in [
+        "?year=2026",
+        "?province_code=19",
+        "?province_code=19&year=1999",
+        "?province_code=99&year=2026",
+    ] {
+        let refused = w
+            .app
+            .get(&format!("/api/v1/reports/province-year{query}"))
+            .bearer(&w.ministry)
+            .send()
+            .await;
+        assert!(matches!(refused.status, 400 | 404), "{query}: {}", refused.status);
     }
 }

@@ -341,6 +341,7 @@ impl Req<'_> {
             headers,
             body,
             text,
+            bytes: bytes.to_vec(),
         }
     }
 }
@@ -351,6 +352,7 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {

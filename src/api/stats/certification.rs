@@ -197,7 +197,7 @@ fn group_key(
 /// The figures of `scope`, grouped as asked: entries and certificates are counted apart and their
 /// lines joined on the keys; the total is counted once more, ungrouped, so that an establishment
 /// is not counted once per group.
-async fn figures(
+pub(crate) async fn figures(
     state: &AppState,
     group_by: Vec<CertificationDimension>,
     scope: CertificationScope,

@@ -9,6 +9,8 @@ pub mod certification;
 pub mod outcomes;
 pub mod progress;
 pub mod projects;
+pub mod reports;
+mod workbook;
 
 use serde::{Deserialize, Deserializer};
 

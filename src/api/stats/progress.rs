@@ -12,8 +12,10 @@ use utoipa::ToSchema;
 use super::province_in_scope;
 use crate::api::projects::ratio;
 use crate::auth::Principal;
+use crate::db::DbConn;
 use crate::domain::projects::{FundingSource, ProgrammeLevel};
 use crate::error::ApiError;
+use crate::models::programmes::ProgrammeRow;
 use crate::models::stats::{self as model, ProgrammeActuals};
 use crate::models::{admin_units, decode, programmes};
 use crate::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
@@ -143,80 +145,90 @@ pub async fn programme_progress(
         .db
         .read(move |conn| {
             let programme = programmes::find_programme(conn, id)?.ok_or_else(ApiError::not_found)?;
-            let level: ProgrammeLevel = decode("programmes.level", &programme.level)?;
-            let (source, province) = match level {
-                ProgrammeLevel::National => (FundingSource::National, own_province),
-                ProgrammeLevel::Provincial => {
-                    // Another province's programme is outside a province user's territory.
-                    if own_province.is_some() && own_province != programme.province_code {
-                        return Err(ApiError::not_found());
-                    }
-                    (FundingSource::Local, programme.province_code.clone())
-                }
-            };
-            let targets = programmes::targets(conn, id)?;
-            let actuals = model::programme_actuals(
-                conn,
-                (programme.start_year, programme.end_year),
-                source,
-                province.as_deref(),
-            )?;
-            let names: HashMap<String, String> = admin_units::provinces_2025(conn)?
-                .into_iter()
-                .map(|p| (p.code, p.name))
-                .collect();
-
-            let mut lines: BTreeMap<(String, String), ProgressMeasures> = BTreeMap::new();
-            for target in targets
-                .iter()
-                .filter(|t| province.as_deref().is_none_or(|p| p == t.province_code))
-            {
-                let line = lines
-                    .entry((target.province_code.clone(), target.activity_type.clone()))
-                    .or_default();
-                line.target_count = target.target_count;
-                line.target_amount_vnd = target.target_amount_vnd;
-            }
-            for row in &actuals {
-                lines
-                    .entry((row.province_code.clone(), row.activity_type.clone()))
-                    .or_default()
-                    .actual(row);
-            }
-            let name = |code: &str| names.get(code).cloned().unwrap_or_default();
-            let mut provinces: BTreeMap<String, ProgressMeasures> = BTreeMap::new();
-            let mut total = ProgressMeasures::default();
-            for ((code, _), measures) in &lines {
-                provinces.entry(code.clone()).or_default().add(measures);
-                total.add(measures);
-            }
-            Ok(ProgrammeProgress {
-                programme_id: programme.id,
-                code: programme.code,
-                level,
-                start_year: programme.start_year,
-                end_year: programme.end_year,
-                funding_source: source,
-                lines: lines
-                    .into_iter()
-                    .map(|((code, activity_type), measures)| ProgressLine {
-                        province_name: name(&code),
-                        province_code: code,
-                        activity_type,
-                        measures: measures.with_shares(),
-                    })
-                    .collect(),
-                provinces: provinces
-                    .into_iter()
-                    .map(|(code, measures)| ProvinceProgress {
-                        province_name: name(&code),
-                        province_code: code,
-                        measures: measures.with_shares(),
-                    })
-                    .collect(),
-                total: total.with_shares(),
-            })
+            progress_of(conn, programme, own_province)
         })
         .await?;
     Ok(HttpResponse::Ok().json(progress))
+}
+
+/// The progress of `programme` as seen by a caller limited to `own_province` (`None`: the whole
+/// country); another province's programme is not found.
+pub(crate) fn progress_of(
+    conn: &mut DbConn,
+    programme: ProgrammeRow,
+    own_province: Option<String>,
+) -> Result<ProgrammeProgress, ApiError> {
+    let level: ProgrammeLevel = decode("programmes.level", &programme.level)?;
+    let (source, province) = match level {
+        ProgrammeLevel::National => (FundingSource::National, own_province),
+        ProgrammeLevel::Provincial => {
+            // Another province's programme is outside a province user's territory.
+            if own_province.is_some() && own_province != programme.province_code {
+                return Err(ApiError::not_found());
+            }
+            (FundingSource::Local, programme.province_code.clone())
+        }
+    };
+    let targets = programmes::targets(conn, programme.id)?;
+    let actuals = model::programme_actuals(
+        conn,
+        (programme.start_year, programme.end_year),
+        source,
+        province.as_deref(),
+    )?;
+    let names: HashMap<String, String> = admin_units::provinces_2025(conn)?
+        .into_iter()
+        .map(|p| (p.code, p.name))
+        .collect();
+
+    let mut lines: BTreeMap<(String, String), ProgressMeasures> = BTreeMap::new();
+    for target in targets
+        .iter()
+        .filter(|t| province.as_deref().is_none_or(|p| p == t.province_code))
+    {
+        let line = lines
+            .entry((target.province_code.clone(), target.activity_type.clone()))
+            .or_default();
+        line.target_count = target.target_count;
+        line.target_amount_vnd = target.target_amount_vnd;
+    }
+    for row in &actuals {
+        lines
+            .entry((row.province_code.clone(), row.activity_type.clone()))
+            .or_default()
+            .actual(row);
+    }
+    let name = |code: &str| names.get(code).cloned().unwrap_or_default();
+    let mut provinces: BTreeMap<String, ProgressMeasures> = BTreeMap::new();
+    let mut total = ProgressMeasures::default();
+    for ((code, _), measures) in &lines {
+        provinces.entry(code.clone()).or_default().add(measures);
+        total.add(measures);
+    }
+    Ok(ProgrammeProgress {
+        programme_id: programme.id,
+        code: programme.code,
+        level,
+        start_year: programme.start_year,
+        end_year: programme.end_year,
+        funding_source: source,
+        lines: lines
+            .into_iter()
+            .map(|((code, activity_type), measures)| ProgressLine {
+                province_name: name(&code),
+                province_code: code,
+                activity_type,
+                measures: measures.with_shares(),
+            })
+            .collect(),
+        provinces: provinces
+            .into_iter()
+            .map(|(code, measures)| ProvinceProgress {
+                province_name: name(&code),
+                province_code: code,
+                measures: measures.with_shares(),
+            })
+            .collect(),
+        total: total.with_shares(),
+    })
 }

@@ -284,8 +284,16 @@ pub async fn project_stats(
             era: query.era,
         },
     )?;
+    Ok(HttpResponse::Ok().json(project_figures(&state, query.group_by, filters).await?))
+}
+
+/// Project figures of the projects `filters` names, grouped by `group_by`.
+pub(crate) async fn project_figures(
+    state: &AppState,
+    group_by: Vec<ProjectDimension>,
+    filters: Filters,
+) -> Result<ProjectStats, ApiError> {
     let Filters { scope, era, statuses } = filters;
-    let group_by = query.group_by;
     let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
     let rows = state
         .db
@@ -305,13 +313,13 @@ pub async fn project_stats(
     if group_by.is_empty() {
         groups.clear();
     }
-    Ok(HttpResponse::Ok().json(ProjectStats {
+    Ok(ProjectStats {
         group_by,
         era,
         statuses_counted: statuses,
         groups,
         total: total.measures(),
-    }))
+    })
 }
 
 /// The filters project and indicator figures share, as the request gave them.
@@ -327,10 +335,10 @@ struct ProjectFilters {
 }
 
 /// The projects a request counts, checked against the caller's territory.
-struct Filters {
-    scope: ProjectScope,
-    era: Era,
-    statuses: Vec<ProjectStatus>,
+pub(crate) struct Filters {
+    pub(crate) scope: ProjectScope,
+    pub(crate) era: Era,
+    pub(crate) statuses: Vec<ProjectStatus>,
 }
 
 impl Filters {
@@ -513,7 +521,7 @@ pub async fn indicator_stats(
     principal: Principal,
     ApiQuery(query): ApiQuery<IndicatorStatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let Filters { scope, era, statuses } = Filters::checked(
+    let filters = Filters::checked(
         &principal,
         ProjectFilters {
             year_from: query.year_from,
@@ -527,9 +535,19 @@ pub async fn indicator_stats(
         },
     )?;
     check_code("query.code", query.code.as_deref())?;
-    let group_by = query.group_by;
+    Ok(HttpResponse::Ok().json(indicator_figures(&state, query.group_by, filters, query.code).await?))
+}
+
+/// Indicator figures of the projects `filters` names (of one indicator, with `code`), grouped by
+/// `group_by`.
+pub(crate) async fn indicator_figures(
+    state: &AppState,
+    group_by: Vec<ProjectDimension>,
+    filters: Filters,
+    code: Option<String>,
+) -> Result<IndicatorStats, ApiError> {
+    let Filters { scope, era, statuses } = filters;
     let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
-    let code = query.code;
     let rows = state
         .db
         .read(move |conn| model::indicator_figures(conn, &keys, era, &scope, code.as_deref()))
@@ -553,11 +571,11 @@ pub async fn indicator_stats(
         .iter()
         .map(|((code, unit), sums)| sums.measures(code, unit))
         .collect();
-    Ok(HttpResponse::Ok().json(IndicatorStats {
+    Ok(IndicatorStats {
         group_by,
         era,
         statuses_counted: statuses,
         groups,
         totals,
-    }))
+    })
 }
