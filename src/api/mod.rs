@@ -10,6 +10,7 @@ pub mod beneficiaries;
 pub mod certification;
 pub mod checks;
 pub mod cors;
+pub mod csv_export;
 pub mod extract;
 pub mod fallback;
 pub mod guard;

@@ -165,7 +165,7 @@ pub enum ProvinceEra {
 }
 
 /// Filters of the establishment list.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BeneficiaryFilter {
     pub province_code: Option<String>,
     pub province_era: ProvinceEra,

@@ -174,7 +174,7 @@ pub enum ProjectOrder {
 /// Where the previous page ended: the sort key of its last row (as text) and its id.
 pub type ProjectCursor = (String, i64);
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ProjectFilter {
     pub province_code: Option<String>,
     pub province_era: ProvinceEra,

@@ -13,6 +13,7 @@ mod certification;
 mod certification_stats;
 mod contract;
 mod cors;
+mod csv_export;
 mod errors;
 mod health;
 mod openapi;

@@ -1,7 +1,7 @@
 //! Listing, creating, reading and changing establishments.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -11,9 +11,11 @@ use super::{
     Beneficiary, ENTITY, PersonalData, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
     ensure_writable, owner, render_for, render_page,
 };
+use crate::api::csv_export::{CsvFile, export, wants_csv};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
+use crate::db::DbConn;
 use crate::domain::admin_units::Era;
 use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm, SizeClass};
 use crate::domain::identifiers::IdentifierType;
@@ -323,13 +325,57 @@ fn ensure_identifier_free(
     Ok(Err(identifier_held_elsewhere()))
 }
 
+/// The columns of the establishment list as CSV, in this order.
+const CSV_COLUMNS: [&str; 28] = [
+    "id",
+    "name",
+    "legal_form",
+    "identifier_type",
+    "identifier_value",
+    "representative_name",
+    "address_line",
+    "province_code",
+    "commune_code",
+    "recorded_province_code_pre2025",
+    "recorded_district_code_pre2025",
+    "main_sector_vsic",
+    "size_class",
+    "employees",
+    "founding_year",
+    "in_craft_village",
+    "craft_village_name",
+    "women_owned",
+    "ethnic_minority_owned",
+    "disadvantaged_area",
+    "phone",
+    "email",
+    "website",
+    "status",
+    "merged_into_id",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
+/// Personal data, last, for the roles that may read it (empty on the rows they may not).
+const CSV_PERSONAL_COLUMNS: [&str; 3] = [
+    "personal_data.representative_phone",
+    "personal_data.representative_national_id",
+    "personal_data.household_owner_name",
+];
+
 /// List establishments visible to the caller.
+///
+/// One page of JSON, or every matching establishment as CSV for `Accept: text/csv`.
 #[utoipa::path(
     tag = "beneficiaries",
     params(BeneficiaryListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Beneficiary>, description = "One page of establishments"),
+        (status = 200, description = "One page of establishments; with `Accept: text/csv`, every matching one", content(
+            (Page<Beneficiary> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -339,6 +385,7 @@ fn ensure_identifier_free(
 pub async fn list_beneficiaries(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<BeneficiaryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<i64> = PageRequest::parse(
@@ -367,6 +414,17 @@ pub async fn list_beneficiaries(
             .as_deref()
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
+    if wants_csv(&req) {
+        let mut columns = CSV_COLUMNS.to_vec();
+        if matches!(principal.role, Role::Admin | Role::Ministry | Role::Province) {
+            columns.extend(CSV_PERSONAL_COLUMNS);
+        }
+        let read = move |conn: &mut DbConn, after: Option<i64>, limit: i64| {
+            let rows = model::list(conn, &filter, &principal.territory(), after, limit)?;
+            render_page(&principal, rows)
+        };
+        return export(&state.db, columns, "co-so.csv", read, |b: &Beneficiary| b.id).await;
+    }
     let result = state
         .db
         .read(move |conn| {

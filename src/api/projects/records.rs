@@ -1,7 +1,7 @@
 //! Listing, creating, reading, changing and deleting projects.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -11,9 +11,11 @@ use super::{
     ENTITY, Project, WRITERS, audit_snapshot, find_visible, lock_writable, render_one, render_page,
     status_of, wrong_status,
 };
+use crate::api::csv_export::{CsvFile, export, wants_csv};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
+use crate::db::DbConn;
 use crate::domain::admin_units::Era;
 use crate::domain::projects::{FundingSource, ProjectStatus};
 use crate::error::ApiError;
@@ -265,13 +267,61 @@ fn assign_code(conn: &mut crate::db::DbConn, fields: &Fields) -> Result<String, 
     }
 }
 
+/// The columns of the project list as CSV, in this order (`beneficiaries` as JSON text).
+const CSV_COLUMNS: [&str; 39] = [
+    "id",
+    "code",
+    "title",
+    "summary",
+    "activity_type",
+    "funding_source",
+    "plan_year",
+    "province_code",
+    "commune_code",
+    "recorded_province_code_pre2025",
+    "recorded_district_code_pre2025",
+    "implementing_unit_id",
+    "planned_start",
+    "planned_end",
+    "complete_production_line",
+    "priority_area",
+    "status",
+    "budget_version",
+    "cap_override_reason",
+    "money.approved.national_vnd",
+    "money.approved.local_vnd",
+    "money.approved.counterpart_vnd",
+    "money.approved.other_vnd",
+    "money.total_cost_vnd",
+    "money.state_support_vnd",
+    "money.disbursed.national_vnd",
+    "money.disbursed.local_vnd",
+    "money.disbursed.counterpart_vnd",
+    "money.disbursed.other_vnd",
+    "money.remaining.national_vnd",
+    "money.remaining.local_vnd",
+    "money.remaining.counterpart_vnd",
+    "money.remaining.other_vnd",
+    "money.state_advances_vnd",
+    "money.disbursement_rate",
+    "beneficiaries",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List projects visible to the caller.
+///
+/// One page of JSON, or every matching project (in id order) as CSV for `Accept: text/csv`.
 #[utoipa::path(
     tag = "projects",
     params(ProjectListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Project>, description = "One page of projects"),
+        (status = 200, description = "One page of projects; with `Accept: text/csv`, every matching one", content(
+            (Page<Project> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -281,6 +331,7 @@ fn assign_code(conn: &mut crate::db::DbConn, fields: &Fields) -> Result<String, 
 pub async fn list_projects(
     state: web::Data<AppState>,
     principal: Principal,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<ProjectListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<ProjectCursor> = PageRequest::parse(
@@ -311,6 +362,29 @@ pub async fn list_projects(
             .as_deref()
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
+    if wants_csv(&req) {
+        let read = move |conn: &mut DbConn, after: Option<i64>, limit: i64| {
+            let after = after.map(|id| (String::new(), id));
+            let rows = model::list(
+                conn,
+                &filter,
+                &principal.territory(),
+                ProjectOrder::Id,
+                after.as_ref(),
+                limit,
+            )?
+            .map_err(|_| ApiError::internal("the id order takes any cursor"))?;
+            render_page(conn, &rows)
+        };
+        return export(
+            &state.db,
+            CSV_COLUMNS.to_vec(),
+            "de-an.csv",
+            read,
+            |p: &Project| p.id,
+        )
+        .await;
+    }
     let result = state
         .db
         .read(move |conn| {

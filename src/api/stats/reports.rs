@@ -244,11 +244,13 @@ async fn answer(
 
 /// A province's year: projects and money by activity type and source, indicators, selection
 /// rounds and certificates, and plan progress.
+///
+/// JSON, or an Excel workbook for `Accept:
+/// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`.
 #[utoipa::path(
     tag = "stats",
     params(
         ProvinceYearQuery,
-        ("Accept" = Option<String>, Header, description = "`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` for an Excel workbook; JSON otherwise", max_length = 500),
     ),
     security(("bearer" = [])),
     responses(
@@ -282,11 +284,13 @@ pub async fn province_year_report(
 }
 
 /// The country's year: the same figures for every province.
+///
+/// JSON, or an Excel workbook for `Accept:
+/// application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`.
 #[utoipa::path(
     tag = "stats",
     params(
         NationalYearQuery,
-        ("Accept" = Option<String>, Header, description = "`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` for an Excel workbook; JSON otherwise", max_length = 500),
     ),
     security(("bearer" = [])),
     responses(
