@@ -107,6 +107,15 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, detail)
     }
 
+    /// Query parameters the server refuses (400 `invalid_query`); the field errors say which.
+    pub fn invalid_query(errors: Vec<FieldError>) -> ApiError {
+        ApiError::bad_request(
+            "invalid_query",
+            Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
+        )
+        .with_errors(errors)
+    }
+
     /// A business-rule violation on one or more fields (422).
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
         ApiError::new(

@@ -35,11 +35,7 @@ impl<K: DeserializeOwned> PageRequest<K> {
     pub fn parse(params: PageParams<'_>, default_limit: u32) -> Result<PageRequest<K>, ApiError> {
         let limit = params.limit.unwrap_or(default_limit);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
-            )
-            .with_errors(vec![FieldError::new(
+            return Err(ApiError::invalid_query(vec![FieldError::new(
                 "query.limit",
                 "out_of_range",
                 Text::new(

@@ -93,11 +93,7 @@ fn check_request(req: &ServiceRequest, routes: Option<&RouteTable>) -> Result<()
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "invalid_query",
-            Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
-        )
-        .with_errors(errors))
+        Err(ApiError::invalid_query(errors))
     }
 }
 

@@ -153,7 +153,7 @@ pub async fn put_indicators(
                     "A settled or cancelled project is read-only",
                 ));
             }
-            let code_pattern = regex_lite::Regex::new(r"^[a-z][a-z0-9_]{2,63}$")
+            let code_pattern = regex_lite::Regex::new(crate::api::activity_types::CODE_PATTERN)
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             let mut errors = Vec::new();
             if body.items.len() > MAX_INDICATORS {

@@ -14,6 +14,7 @@ mod workbook;
 
 use serde::{Deserialize, Deserializer};
 
+use crate::api::activity_types::CODE_PATTERN;
 use crate::auth::principal::Territory;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
@@ -68,24 +69,17 @@ pub(crate) fn check_years(from: Option<i64>, to: Option<i64>) -> Result<(), ApiE
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(invalid_query().with_errors(errors))
+        Err(ApiError::invalid_query(errors))
     }
 }
 
-/// A code as activity types and indicators have them: lowercase ASCII letters, digits and
-/// underscores, 3 to 64 long, starting with a letter.
+/// A code as activity types (and indicators) have them ([`CODE_PATTERN`]).
 pub(crate) fn check_code(field: &str, value: Option<&str>) -> Result<(), ApiError> {
     let Some(value) = value else { return Ok(()) };
-    let bytes = value.as_bytes();
-    let well_formed = (3..=64).contains(&bytes.len())
-        && bytes[0].is_ascii_lowercase()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
-    if well_formed {
+    if regex_lite::Regex::new(CODE_PATTERN).is_ok_and(|re| re.is_match(value)) {
         return Ok(());
     }
-    Err(invalid_query().with_errors(vec![FieldError::new(
+    Err(ApiError::invalid_query(vec![FieldError::new(
         field,
         "invalid_code",
         Text::new(
@@ -93,13 +87,6 @@ pub(crate) fn check_code(field: &str, value: Option<&str>) -> Result<(), ApiErro
             "A code has 3–64 lowercase ASCII letters, digits and underscores.",
         ),
     )]))
-}
-
-pub(crate) fn invalid_query() -> ApiError {
-    ApiError::bad_request(
-        "invalid_query",
-        Text::new("Tham số truy vấn không hợp lệ.", "Invalid query parameters."),
-    )
 }
 
 /// The province whose figures a caller gets: their own for province staff (naming another is a

@@ -293,7 +293,8 @@ pub(crate) async fn project_figures(
     group_by: Vec<ProjectDimension>,
     filters: Filters,
 ) -> Result<ProjectStats, ApiError> {
-    let Filters { scope, era, statuses } = filters;
+    let Filters { scope, era } = filters;
+    let statuses = scope.statuses.clone();
     let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
     let rows = state
         .db
@@ -338,7 +339,6 @@ struct ProjectFilters {
 pub(crate) struct Filters {
     pub(crate) scope: ProjectScope,
     pub(crate) era: Era,
-    pub(crate) statuses: Vec<ProjectStatus>,
 }
 
 impl Filters {
@@ -359,10 +359,9 @@ impl Filters {
                 region: asked.region,
                 activity_type: asked.activity_type,
                 funding_source: asked.funding_source,
-                statuses: statuses.clone(),
+                statuses,
             },
             era: asked.era.unwrap_or(Era::Current),
-            statuses,
         })
     }
 }
@@ -546,7 +545,8 @@ pub(crate) async fn indicator_figures(
     filters: Filters,
     code: Option<String>,
 ) -> Result<IndicatorStats, ApiError> {
-    let Filters { scope, era, statuses } = filters;
+    let Filters { scope, era } = filters;
+    let statuses = scope.statuses.clone();
     let keys: Vec<ProjectKey> = group_by.iter().map(|d| ProjectKey::from(*d)).collect();
     let rows = state
         .db

@@ -112,7 +112,6 @@ async fn year_report(state: &AppState, year: i64, province: Option<String>) -> R
             ..ProjectScope::default()
         },
         era: Era::Current,
-        statuses: OF_THE_YEAR.to_vec(),
     };
     let projects = project_figures(
         state,
