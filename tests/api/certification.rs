@@ -1133,6 +1133,14 @@ async fn the_public_endpoints_are_limited_per_client_address_and_say_how_much_is
     third.assert_problem(429, "rate_limited");
     assert_documented("get", "/api/v1/public/certificates/{number}", &third);
     assert!(third.header("retry-after").is_some());
+    // The public figures share the allowance.
+    let figures = app
+        .get("/api/v1/public/stats/certification")
+        .peer("203.0.113.7:5003")
+        .send()
+        .await;
+    figures.assert_problem(429, "rate_limited");
+    assert_documented("get", "/api/v1/public/stats/certification", &figures);
     // Another address has its own allowance.
     app.get("/api/v1/public/products")
         .peer("198.51.100.9:5000")
