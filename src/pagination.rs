@@ -52,6 +52,11 @@ impl<K: DeserializeOwned> PageRequest<K> {
         })
     }
 
+    /// The key a `next_cursor` of this list stands for.
+    pub fn key_of(cursor: &str) -> Result<K, ApiError> {
+        decode_cursor(cursor)
+    }
+
     /// How many rows to fetch: one more than the page, to know whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         i64::from(self.limit) + 1

@@ -2,12 +2,13 @@
 //! amended by NĐ 235/2025, extended by `admin` when the law adds one. Codes are never removed (old
 //! projects keep theirs); a type that is no longer used is deactivated.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::checks::{self, error};
+use crate::api::csv_export::{CsvFile, CsvList, whole_list_answer};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -95,12 +96,26 @@ fn check(row: &mut ActivityTypeRow) -> Result<(), ApiError> {
     checks::ensure(errors)
 }
 
+/// The columns of the list as CSV, in order.
+const ACTIVITY_TYPE_CSV: [&str; 7] = [
+    "code",
+    "name_vi",
+    "name_en",
+    "active",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List activity types, inactive ones included (the active ones are also in `/reference/enums`).
 #[utoipa::path(
     tag = "reference",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<ActivityType>, description = "Every activity type"),
+        (status = 200, description = "Every activity type; with `Accept: text/csv`, as CSV", content(
+            (Vec<ActivityType> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -109,10 +124,16 @@ fn check(row: &mut ActivityTypeRow) -> Result<(), ApiError> {
 #[get("/activity-types")]
 pub async fn list_activity_types(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     let rows = state.db.read(model::activity_types).await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(ActivityType::from).collect::<Vec<_>>()))
+    let types = rows.iter().map(ActivityType::from).collect::<Vec<_>>();
+    whole_list_answer(
+        &req,
+        CsvList::new(&ACTIVITY_TYPE_CSV, "loai-hoat-dong.csv"),
+        types,
+    )
 }
 
 /// Add an activity type (admin).

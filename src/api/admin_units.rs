@@ -1,11 +1,12 @@
 //! Administrative units as reference data: provinces of both eras, current communes and pre-2025
 //! districts. Public (no personal data), so that clients can fill their pickers before sign-in.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::ApiQuery;
+use crate::api::csv_export::{CsvFile, CsvList, csv_answer, list_answer, wants_csv};
 use crate::domain::admin_units::{CommuneType, DistrictType, Era, ProvinceType, Region};
 use crate::domain::search::{contains_pattern, search_key};
 use crate::error::ApiError;
@@ -205,7 +206,10 @@ fn provinces_of_era(conn: &mut crate::db::DbConn, era: Era) -> Result<Vec<(Provi
     tag = "admin-units",
     params(ProvinceListQuery),
     responses(
-        (status = 200, body = Page<Province>, description = "One page of provinces"),
+        (status = 200, description = "One page of provinces; with `Accept: text/csv`, every one", content(
+            (Page<Province> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),
@@ -213,6 +217,7 @@ fn provinces_of_era(conn: &mut crate::db::DbConn, era: Era) -> Result<Vec<(Provi
 #[get("/admin-units/provinces")]
 pub async fn list_provinces(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<ProvinceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
@@ -233,6 +238,10 @@ pub async fn list_provinces(
         })
         .map(|(p, _)| p)
         .collect();
+    if wants_csv(&req) {
+        // At most 63 provinces: the whole list is one read.
+        return csv_answer(CsvList::new(&PROVINCE_CSV, "tinh-thanh.csv"), &matching);
+    }
     let total = page.include_total.then_some(matching.len() as i64);
     let rows: Vec<Province> = matching
         .into_iter()
@@ -313,12 +322,32 @@ fn unit_filter(query: &UnitListQuery) -> UnitFilter {
     }
 }
 
+/// The columns of the list as CSV, in order.
+const PROVINCE_CSV: [&str; 10] = [
+    "code",
+    "era",
+    "name",
+    "full_name",
+    "type",
+    "name_en",
+    "region",
+    "region_mixed",
+    "successor_code",
+    "predecessor_codes",
+];
+
+/// The columns of the list as CSV, in order.
+const COMMUNE_CSV: [&str; 6] = ["code", "name", "full_name", "type", "province_code", "name_en"];
+
 /// List current communes (xã, phường, đặc khu), by province and accent-insensitive name.
 #[utoipa::path(
     tag = "admin-units",
     params(UnitListQuery),
     responses(
-        (status = 200, body = Page<Commune>, description = "One page of communes"),
+        (status = 200, description = "One page of communes; with `Accept: text/csv`, every one", content(
+            (Page<Commune> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),
@@ -326,6 +355,7 @@ fn unit_filter(query: &UnitListQuery) -> UnitFilter {
 #[get("/admin-units/communes")]
 pub async fn list_communes(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<UnitListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
@@ -337,39 +367,52 @@ pub async fn list_communes(
         UNIT_PAGE,
     )?;
     let filter = unit_filter(&query);
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = units::communes(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| units::count_communes(conn, &filter))
-                .transpose()?;
-            let rows = rows
-                .into_iter()
-                .map(|c| {
-                    Ok(Commune {
-                        unit_type: decode("communes_2025.unit_type", &c.unit_type)?,
-                        code: c.code,
-                        name: c.name,
-                        full_name: c.full_name,
-                        province_code: c.province_code,
-                        name_en: c.name_en,
-                    })
+    let csv = CsvList::new(&COMMUNE_CSV, "xa-phuong.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = units::communes(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| units::count_communes(conn, &filter))
+            .transpose()?;
+        let rows = rows
+            .into_iter()
+            .map(|c| {
+                Ok(Commune {
+                    unit_type: decode("communes_2025.unit_type", &c.unit_type)?,
+                    code: c.code,
+                    name: c.name,
+                    full_name: c.full_name,
+                    province_code: c.province_code,
+                    name_en: c.name_en,
                 })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            Ok(Page::from_rows(rows, &page, |c| c.code.clone(), total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Page::from_rows(rows, page, |c| c.code.clone(), total))
+    })
+    .await
 }
+
+/// The columns of the list as CSV, in order.
+const DISTRICT_CSV: [&str; 8] = [
+    "code",
+    "name",
+    "full_name",
+    "type",
+    "province_code",
+    "successor_province_code",
+    "name_en",
+    "in_force_2025_06_30",
+];
 
 /// List pre-2025 districts (abolished on 1 July 2025), by old province code.
 #[utoipa::path(
     tag = "admin-units",
     params(UnitListQuery),
     responses(
-        (status = 200, body = Page<District>, description = "One page of districts"),
+        (status = 200, description = "One page of districts; with `Accept: text/csv`, every one", content(
+            (Page<District> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 503, response = Unavailable),
     ),
@@ -377,6 +420,7 @@ pub async fn list_communes(
 #[get("/admin-units/districts")]
 pub async fn list_districts(
     state: web::Data<AppState>,
+    req: HttpRequest,
     ApiQuery(query): ApiQuery<UnitListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page: PageRequest<String> = PageRequest::parse(
@@ -388,31 +432,29 @@ pub async fn list_districts(
         UNIT_PAGE,
     )?;
     let filter = unit_filter(&query);
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = units::districts(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| units::count_districts(conn, &filter))
-                .transpose()?;
-            let rows = rows
-                .into_iter()
-                .map(|d| {
-                    Ok(District {
-                        unit_type: decode("districts_pre2025.unit_type", &d.unit_type)?,
-                        code: d.code,
-                        name: d.name,
-                        full_name: d.full_name,
-                        province_code: d.province_code,
-                        successor_province_code: d.successor_province_code,
-                        name_en: d.name_en,
-                        in_force_2025_06_30: d.in_force_2025_06_30,
-                    })
+    let csv = CsvList::new(&DISTRICT_CSV, "quan-huyen.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = units::districts(conn, &filter, page.after.as_deref(), page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| units::count_districts(conn, &filter))
+            .transpose()?;
+        let rows = rows
+            .into_iter()
+            .map(|d| {
+                Ok(District {
+                    unit_type: decode("districts_pre2025.unit_type", &d.unit_type)?,
+                    code: d.code,
+                    name: d.name,
+                    full_name: d.full_name,
+                    province_code: d.province_code,
+                    successor_province_code: d.successor_province_code,
+                    name_en: d.name_en,
+                    in_force_2025_06_30: d.in_force_2025_06_30,
                 })
-                .collect::<Result<Vec<_>, ApiError>>()?;
-            Ok(Page::from_rows(rows, &page, |d| d.code.clone(), total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(Page::from_rows(rows, page, |d| d.code.clone(), total))
+    })
+    .await
 }

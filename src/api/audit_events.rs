@@ -1,11 +1,12 @@
 //! The audit log, for admins and auditors: newest first, filtered by entity, actor, action and time.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiQuery, timestamp_param};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::models::audit::{self, AuditEvent, AuditFilter};
@@ -85,13 +86,31 @@ pub struct AuditListQuery {
     pub include_total: Option<bool>,
 }
 
+/// The columns of the list as CSV, in order.
+const AUDIT_EVENT_CSV: [&str; 11] = [
+    "id",
+    "occurred_at",
+    "actor_user_id",
+    "actor_username",
+    "entity_type",
+    "entity_id",
+    "action",
+    "before",
+    "after",
+    "request_id",
+    "province_code",
+];
+
 /// List audit events, newest first (admin, auditor).
 #[utoipa::path(
     tag = "audit",
     params(AuditListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<AuditEventView>, description = "One page of events, newest first"),
+        (status = 200, description = "One page of events, newest first; with `Accept: text/csv`, every one", content(
+            (Page<AuditEventView> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -101,6 +120,7 @@ pub struct AuditListQuery {
 #[get("/audit-events")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     ApiQuery(query): ApiQuery<AuditListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -122,17 +142,15 @@ pub async fn list_audit_events(
         to: query.to.map(|t| t.naive_utc()),
         province_code: query.province_code,
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = audit::list(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| audit::count(conn, &filter))
-                .transpose()?;
-            let views: Vec<AuditEventView> = rows.into_iter().map(Into::into).collect();
-            Ok(Page::from_rows(views, &page, |e| e.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&AUDIT_EVENT_CSV, "nhat-ky.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = audit::list(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| audit::count(conn, &filter))
+            .transpose()?;
+        let views: Vec<AuditEventView> = rows.into_iter().map(Into::into).collect();
+        Ok(Page::from_rows(views, page, |e| e.id, total))
+    })
+    .await
 }

@@ -3,12 +3,13 @@
 //! unit); `admin` and `ministry` manage them all, province staff those of their province.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -184,13 +185,32 @@ fn check(
     checks::ensure(errors)
 }
 
+/// The columns of the list as CSV, in order.
+const ORGANIZATION_CSV: [&str; 12] = [
+    "id",
+    "name",
+    "kind",
+    "province_code",
+    "address_line",
+    "contact_name",
+    "phone",
+    "email",
+    "active",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List implementing units.
 #[utoipa::path(
     tag = "organizations",
     params(OrganizationListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Organization>, description = "One page of units"),
+        (status = 200, description = "One page of units; with `Accept: text/csv`, every one", content(
+            (Page<Organization> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -199,6 +219,7 @@ fn check(
 #[get("/organizations")]
 pub async fn list_organizations(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _principal: Principal,
     ApiQuery(query): ApiQuery<OrganizationListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -215,22 +236,20 @@ pub async fn list_organizations(
         kind: query.kind.map(|k| k.as_str().to_owned()),
         active: query.active,
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count(conn, &filter))
-                .transpose()?;
-            let items = rows
-                .iter()
-                .map(Organization::render)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |o| o.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&ORGANIZATION_CSV, "don-vi.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count(conn, &filter))
+            .transpose()?;
+        let items = rows
+            .iter()
+            .map(Organization::render)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |o| o.id, total))
+    })
+    .await
 }
 
 /// Record an implementing unit.

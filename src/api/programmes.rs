@@ -4,12 +4,13 @@
 //! province's programme and the targets of their province.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -156,13 +157,31 @@ fn outside_territory() -> ApiError {
     )
 }
 
+/// The columns of the list as CSV, in order.
+const PROGRAMME_CSV: [&str; 11] = [
+    "id",
+    "code",
+    "name",
+    "level",
+    "province_code",
+    "start_year",
+    "end_year",
+    "legal_basis",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List programmes.
 #[utoipa::path(
     tag = "programmes",
     params(ProgrammeListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Programme>, description = "One page of programmes"),
+        (status = 200, description = "One page of programmes; with `Accept: text/csv`, every one", content(
+            (Page<Programme> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -171,6 +190,7 @@ fn outside_territory() -> ApiError {
 #[get("/programmes")]
 pub async fn list_programmes(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _principal: Principal,
     ApiQuery(query): ApiQuery<ProgrammeListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -187,22 +207,20 @@ pub async fn list_programmes(
         province_code: query.province_code,
         year: query.year,
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list_programmes(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_programmes(conn, &filter))
-                .transpose()?;
-            let items = rows
-                .iter()
-                .map(Programme::render)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |p| p.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&PROGRAMME_CSV, "chuong-trinh.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list_programmes(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_programmes(conn, &filter))
+            .transpose()?;
+        let items = rows
+            .iter()
+            .map(Programme::render)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |p| p.id, total))
+    })
+    .await
 }
 
 /// Record a programme.

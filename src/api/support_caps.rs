@@ -5,12 +5,13 @@
 //! national caps; province staff the local caps of their province.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -142,13 +143,34 @@ pub struct CreateSupportCapRequest {
     pub note: Option<String>,
 }
 
+/// The columns of the list as CSV, in order.
+const SUPPORT_CAP_CSV: [&str; 14] = [
+    "id",
+    "legal_basis",
+    "funding_source",
+    "activity_type",
+    "province_code",
+    "max_share_percent",
+    "max_amount_vnd",
+    "ceiling_basis",
+    "production_line_multiplier_percent",
+    "priority_multiplier_percent",
+    "valid_from",
+    "valid_to",
+    "note",
+    "created_at",
+];
+
 /// List support caps, every version.
 #[utoipa::path(
     tag = "support-caps",
     params(SupportCapListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<SupportCap>, description = "One page of caps"),
+        (status = 200, description = "One page of caps; with `Accept: text/csv`, every one", content(
+            (Page<SupportCap> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -157,6 +179,7 @@ pub struct CreateSupportCapRequest {
 #[get("/support-caps")]
 pub async fn list_support_caps(
     state: web::Data<AppState>,
+    req: HttpRequest,
     _principal: Principal,
     ApiQuery(query): ApiQuery<SupportCapListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -175,22 +198,20 @@ pub async fn list_support_caps(
         // Year 0 is a valid ISO date but no date PostgreSQL stores; as a bound it means the first.
         valid_on: query.valid_on.map(|day| day.max(first_storable_day())),
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list_caps(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_caps(conn, &filter))
-                .transpose()?;
-            let items = rows
-                .iter()
-                .map(SupportCap::render)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |c| c.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&SUPPORT_CAP_CSV, "muc-ho-tro.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list_caps(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_caps(conn, &filter))
+            .transpose()?;
+        let items = rows
+            .iter()
+            .map(SupportCap::render)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |c| c.id, total))
+    })
+    .await
 }
 
 /// Get one support cap.

@@ -1,11 +1,12 @@
 //! User accounts. Everyone reads the accounts of their own territory (others are 404); only admins
 //! create and change them.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::auth::accounts::{self, AccountChanges, NewAccount, UserView};
 use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
@@ -80,13 +81,31 @@ pub struct UpdateUserRequest {
     pub password: Option<String>,
 }
 
+/// The columns of the list as CSV, in order.
+const USER_CSV: [&str; 11] = [
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "province_code",
+    "commune_code",
+    "active",
+    "last_login_at",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List the user accounts the caller may see.
 #[utoipa::path(
     tag = "users",
     params(UserListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<UserView>, description = "One page of accounts"),
+        (status = 200, description = "One page of accounts; with `Accept: text/csv`, every one", content(
+            (Page<UserView> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -95,6 +114,7 @@ pub struct UpdateUserRequest {
 #[get("/users")]
 pub async fn list_users(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     ApiQuery(query): ApiQuery<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -111,30 +131,28 @@ pub async fn list_users(
         province_code: query.province_code,
         active: query.active,
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let territory = principal.territory();
-            let rows = users::list(
-                conn,
-                &filter,
-                &territory,
-                principal.user_id,
-                page.after,
-                page.fetch_limit(),
-            )?;
-            let total = page
-                .include_total
-                .then(|| users::count(conn, &filter, &territory, principal.user_id))
-                .transpose()?;
-            let views = rows
-                .into_iter()
-                .map(UserView::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(views, &page, |u| u.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&USER_CSV, "tai-khoan.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let territory = principal.territory();
+        let rows = users::list(
+            conn,
+            &filter,
+            &territory,
+            principal.user_id,
+            page.after,
+            page.fetch_limit(),
+        )?;
+        let total = page
+            .include_total
+            .then(|| users::count(conn, &filter, &territory, principal.user_id))
+            .transpose()?;
+        let views = rows
+            .into_iter()
+            .map(UserView::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(views, page, |u| u.id, total))
+    })
+    .await
 }
 
 /// Create a user account (admin).

@@ -10,7 +10,7 @@ use khuyencong::auth::Role;
 
 use crate::support::{Resp, TestApp};
 
-fn document() -> &'static Value {
+pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(khuyencong::openapi_document)
 }

@@ -3,13 +3,14 @@
 //! moved, and `unmerge` reverses the merge from it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
     ENTITY, audit_snapshot, ensure_not_merged, ensure_writable, owner, render_for, shows_personal_data,
 };
+use crate::api::csv_export::{CsvFile, CsvList, csv_answer, wants_csv};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::Principal;
 use crate::context::RequestContext;
@@ -95,13 +96,25 @@ pub fn candidates_for(
     )
 }
 
+/// The columns of the list as CSV, in order.
+const DUPLICATE_CSV: [&str; 5] = [
+    "beneficiary_id",
+    "name",
+    "province_code",
+    "commune_code",
+    "reasons",
+];
+
 /// List records that are probably the same establishment.
 #[utoipa::path(
     tag = "beneficiaries",
     params(("id" = i64, Path, description = "Establishment id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<DuplicateCandidate>, description = "Probable duplicates among the records the caller sees (one page)"),
+        (status = 200, description = "Probable duplicates among the records the caller sees (one page); with `Accept: text/csv`, as CSV", content(
+            (Page<DuplicateCandidate> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -111,6 +124,7 @@ pub fn candidates_for(
 #[get("/beneficiaries/{id}/possible-duplicates")]
 pub async fn list_possible_duplicates(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -123,6 +137,9 @@ pub async fn list_possible_duplicates(
             candidates_for(conn, &principal, &row)
         })
         .await?;
+    if wants_csv(&req) {
+        return csv_answer(CsvList::new(&DUPLICATE_CSV, "co-the-trung.csv"), &items);
+    }
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: None,

@@ -1,13 +1,14 @@
 //! Yearly figures of an establishment (revenue, employees, average income, assets) for impact
 //! reporting. One record per year; `PUT` creates a year or replaces it (then `If-Match` applies).
 
-use actix_web::{HttpResponse, get, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use chrono::{DateTime, Datelike, Utc};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{ensure_not_merged, ensure_writable, owner};
+use crate::api::csv_export::{CsvFile, CsvList, csv_answer, wants_csv};
 use crate::api::extract::{ApiJson, IfMatch, etag};
 use crate::auth::Principal;
 use crate::context::RequestContext;
@@ -96,13 +97,27 @@ impl AnnualFiguresRequest {
     }
 }
 
+/// The columns of the list as CSV, in order.
+const FIGURES_CSV: [&str; 7] = [
+    "year",
+    "revenue_vnd",
+    "employees",
+    "average_income_vnd",
+    "total_assets_vnd",
+    "version",
+    "updated_at",
+];
+
 /// List an establishment's yearly figures, oldest year first.
 #[utoipa::path(
     tag = "beneficiaries",
     params(("id" = i64, Path, description = "Establishment id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<AnnualFiguresView>, description = "The yearly figures, oldest year first (one page)"),
+        (status = 200, description = "The yearly figures, oldest year first (one page); with `Accept: text/csv`, as CSV", content(
+            (Page<AnnualFiguresView> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -112,6 +127,7 @@ impl AnnualFiguresRequest {
 #[get("/beneficiaries/{id}/annual-figures")]
 pub async fn list_annual_figures(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -127,6 +143,9 @@ pub async fn list_annual_figures(
                 .collect::<Vec<_>>())
         })
         .await?;
+    if wants_csv(&req) {
+        return csv_answer(CsvList::new(&FIGURES_CSV, "so-lieu-hang-nam.csv"), &items);
+    }
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: None,

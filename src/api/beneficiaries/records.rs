@@ -11,11 +11,10 @@ use super::{
     Beneficiary, ENTITY, PersonalData, WRITERS, audit_snapshot, changed_personal_fields, ensure_not_merged,
     ensure_writable, owner, render_for, render_page,
 };
-use crate::api::csv_export::{CsvFile, export, wants_csv};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
-use crate::db::DbConn;
 use crate::domain::admin_units::Era;
 use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm, SizeClass};
 use crate::domain::identifiers::IdentifierType;
@@ -414,35 +413,29 @@ pub async fn list_beneficiaries(
             .as_deref()
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
-    if wants_csv(&req) {
-        let mut columns = CSV_COLUMNS.to_vec();
-        if matches!(principal.role, Role::Admin | Role::Ministry | Role::Province) {
-            columns.extend(CSV_PERSONAL_COLUMNS);
-        }
-        let read = move |conn: &mut DbConn, after: Option<i64>, limit: i64| {
-            let rows = model::list(conn, &filter, &principal.territory(), after, limit)?;
-            render_page(&principal, rows)
-        };
-        return export(&state.db, columns, "co-so.csv", read, |b: &Beneficiary| b.id).await;
+    let mut columns = CSV_COLUMNS.to_vec();
+    if matches!(principal.role, Role::Admin | Role::Ministry | Role::Province) {
+        columns.extend(CSV_PERSONAL_COLUMNS);
     }
-    let result = state
-        .db
-        .read(move |conn| {
-            let territory = principal.territory();
-            let rows = model::list(conn, &filter, &territory, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count(conn, &filter, &territory))
-                .transpose()?;
-            Ok(Page::from_rows(
-                render_page(&principal, rows)?,
-                &page,
-                |b| b.id,
-                total,
-            ))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList {
+        columns,
+        file_name: "co-so.csv",
+    };
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let territory = principal.territory();
+        let rows = model::list(conn, &filter, &territory, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count(conn, &filter, &territory))
+            .transpose()?;
+        Ok(Page::from_rows(
+            render_page(&principal, rows)?,
+            page,
+            |b| b.id,
+            total,
+        ))
+    })
+    .await
 }
 
 /// Record an establishment; warns about probable duplicates.

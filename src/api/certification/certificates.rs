@@ -4,7 +4,7 @@
 //! them all, province and commune staff those of their producers (anyone verifies one publicly); the
 //! organiser of the level or the ministry revokes one.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{Place, ScopeCodes, check_scope, not_organiser, organises};
 use crate::api::beneficiaries::owner;
 use crate::api::checks::{self, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery};
 use crate::auth::{Owner, Principal, Role};
 use crate::context::RequestContext;
@@ -216,13 +217,44 @@ pub struct RevocationRequest {
     pub decision_number: String,
 }
 
+/// The columns of the list as CSV, in order.
+const CERTIFICATE_CSV: [&str; 24] = [
+    "id",
+    "number",
+    "level",
+    "year",
+    "era",
+    "scope_code",
+    "round_id",
+    "entry_id",
+    "product_id",
+    "product_name",
+    "product_group",
+    "beneficiary_id",
+    "beneficiary_name",
+    "province_code",
+    "region_code",
+    "decision_number",
+    "issued_on",
+    "valid_until",
+    "status",
+    "legacy",
+    "revoked_at",
+    "revocation_reason",
+    "revocation_decision_number",
+    "created_at",
+];
+
 /// List certificates.
 #[utoipa::path(
     tag = "certification",
     params(CertificateListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Certificate>, description = "One page of certificates"),
+        (status = 200, description = "One page of certificates; with `Accept: text/csv`, every one", content(
+            (Page<Certificate> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -231,6 +263,7 @@ pub struct RevocationRequest {
 #[get("/certificates")]
 pub async fn list_certificates(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     ApiQuery(query): ApiQuery<CertificateListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -259,25 +292,23 @@ pub async fn list_certificates(
             .map(|q| TextSearch::new(q, state.db.search_index())),
         territory: principal.territory(),
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list_certificates(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_certificates(conn, &filter))
-                .transpose()?;
-            let products: Vec<i64> = rows.iter().map(|r| r.product_id).collect();
-            let producers: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
-            let index = ProductIndex::load(conn, &products, &producers)?;
-            let items = rows
-                .iter()
-                .map(|r| render_with(&index, r, today))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |c| c.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&CERTIFICATE_CSV, "chung-nhan.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list_certificates(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_certificates(conn, &filter))
+            .transpose()?;
+        let products: Vec<i64> = rows.iter().map(|r| r.product_id).collect();
+        let producers: Vec<i64> = rows.iter().map(|r| r.beneficiary_id).collect();
+        let index = ProductIndex::load(conn, &products, &producers)?;
+        let items = rows
+            .iter()
+            .map(|r| render_with(&index, r, today))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |c| c.id, total))
+    })
+    .await
 }
 
 /// Record a certificate issued before the registry existed (it counts as a lower-level

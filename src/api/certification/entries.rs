@@ -4,7 +4,7 @@
 //! it is already entered. Judges score while the round is `scoring`, each only its own scores.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,6 +13,7 @@ use super::rounds::ensure_status;
 use super::{Place, ScopeCodes, check_scope, find_visible_round, level_of, not_organiser, organises};
 use crate::api::beneficiaries::{ensure_not_merged, owner};
 use crate::api::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer, whole_list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -447,13 +448,39 @@ pub struct EligibleProduct {
     pub valid_until: NaiveDate,
 }
 
+/// The columns of the list as CSV, in order.
+const ENTRY_CSV: [&str; 19] = [
+    "id",
+    "round_id",
+    "product_id",
+    "product_name",
+    "product_group",
+    "beneficiary_id",
+    "beneficiary_name",
+    "basis_certificate_id",
+    "note",
+    "judges_scored",
+    "average_total",
+    "rank",
+    "qualifies",
+    "recognised",
+    "certificate_id",
+    "scores",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List the entries of a round with their standing, best first once scored.
 #[utoipa::path(
     tag = "certification",
     params(("id" = i64, Path, description = "Round id"), EntryListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Entry>, description = "One page of entries, in entry order"),
+        (status = 200, description = "One page of entries, in entry order; with `Accept: text/csv`, every one", content(
+            (Page<Entry> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -463,6 +490,7 @@ pub struct EligibleProduct {
 #[get("/selection-rounds/{id}/entries")]
 pub async fn list_entries(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
     ApiQuery(query): ApiQuery<EntryListQuery>,
@@ -476,34 +504,32 @@ pub async fn list_entries(
         },
         DEFAULT_LIMIT,
     )?;
-    let result = state
-        .db
-        .read(move |conn| {
-            let round = find_visible_round(conn, &principal, id, false)?;
-            let view = score_view(&principal, &round)?;
-            let all: Vec<Ranked> = ranked(conn, &round)?
-                .into_iter()
-                .filter(|r| {
-                    query
-                        .qualifies
-                        .is_none_or(|q| r.standing.is_some_and(|s| s.qualifies == q))
-                })
-                .collect();
-            let total = page.include_total.then_some(all.len() as i64);
-            let shown: Vec<&Ranked> = all
-                .iter()
-                .filter(|r| page.after.is_none_or(|after| r.entry.id > after))
-                .take(page.fetch_limit() as usize)
-                .collect();
-            let index = index(conn, &shown)?;
-            let items = shown
-                .iter()
-                .map(|r| render(&index, r, &view))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |e| e.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&ENTRY_CSV, "ho-so.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let round = find_visible_round(conn, &principal, id, false)?;
+        let view = score_view(&principal, &round)?;
+        let all: Vec<Ranked> = ranked(conn, &round)?
+            .into_iter()
+            .filter(|r| {
+                query
+                    .qualifies
+                    .is_none_or(|q| r.standing.is_some_and(|s| s.qualifies == q))
+            })
+            .collect();
+        let total = page.include_total.then_some(all.len() as i64);
+        let shown: Vec<&Ranked> = all
+            .iter()
+            .filter(|r| page.after.is_none_or(|after| r.entry.id > after))
+            .take(page.fetch_limit() as usize)
+            .collect();
+        let index = index(conn, &shown)?;
+        let items = shown
+            .iter()
+            .map(|r| render(&index, r, &view))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |e| e.id, total))
+    })
+    .await
 }
 
 /// Enter a product (receive its dossier) while the round is `open`.
@@ -766,6 +792,17 @@ pub async fn delete_entry(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The columns of the list as CSV, in order.
+const SCORE_CSV: [&str; 7] = [
+    "judge_id",
+    "market",
+    "economic_technical_social_environmental",
+    "cultural_aesthetic",
+    "other",
+    "total",
+    "updated_at",
+];
+
 /// The scores of an entry the caller may see (a judge: its own).
 #[utoipa::path(
     tag = "certification",
@@ -775,7 +812,10 @@ pub async fn delete_entry(
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<Score>, description = "The visible scores"),
+        (status = 200, description = "The visible scores; with `Accept: text/csv`, as CSV", content(
+            (Vec<Score> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -785,6 +825,7 @@ pub async fn delete_entry(
 #[get("/selection-rounds/{id}/entries/{entry_id}/scores")]
 pub async fn get_scores(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -796,7 +837,7 @@ pub async fn get_scores(
             Ok(render_one(conn, &principal, &round, entry_id)?.scores)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(scores))
+    whole_list_answer(&req, CsvList::new(&SCORE_CSV, "diem.csv"), scores)
 }
 
 /// Give or change the caller's own scores of an entry (an assigned judge, while the round is
@@ -903,6 +944,20 @@ pub async fn put_scores(
     Ok(HttpResponse::Ok().json(score))
 }
 
+/// The columns of the list as CSV, in order.
+const ELIGIBLE_CSV: [&str; 10] = [
+    "product_id",
+    "product_name",
+    "product_group",
+    "beneficiary_id",
+    "beneficiary_name",
+    "province_code",
+    "certificate_id",
+    "certificate_number",
+    "certificate_level",
+    "valid_until",
+];
+
 /// Products of a higher round's scope that hold a valid certificate of the level below and are not
 /// entered yet: the nominations the round may receive.
 #[utoipa::path(
@@ -910,7 +965,10 @@ pub async fn put_scores(
     params(("id" = i64, Path, description = "Round id"), EligibleQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<EligibleProduct>, description = "Products that may be entered, in product order"),
+        (status = 200, description = "Products that may be entered, in product order; with `Accept: text/csv`, every one", content(
+            (Page<EligibleProduct> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -921,6 +979,7 @@ pub async fn put_scores(
 #[get("/selection-rounds/{id}/eligible-products")]
 pub async fn eligible_products(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
     ApiQuery(query): ApiQuery<EligibleQuery>,
@@ -934,58 +993,56 @@ pub async fn eligible_products(
         },
         DEFAULT_LIMIT,
     )?;
-    let result = state
-        .db
-        .read(move |conn| {
-            let round = find_visible_round(conn, &principal, id, false)?;
-            let level = level_of(&round)?;
-            if level.levels_below().is_empty() {
-                return Err(ApiError::validation(vec![error(
-                    "id",
-                    "no_lower_level",
-                    "Vòng bình chọn cấp thấp nhất không nhận đề cử từ cấp dưới.",
-                    "A round of the lowest level takes no nominations from below.",
-                )]));
+    let csv = CsvList::new(&ELIGIBLE_CSV, "san-pham-du-dieu-kien.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let round = find_visible_round(conn, &principal, id, false)?;
+        let level = level_of(&round)?;
+        if level.levels_below().is_empty() {
+            return Err(ApiError::validation(vec![error(
+                "id",
+                "no_lower_level",
+                "Vòng bình chọn cấp thấp nhất không nhận đề cử từ cấp dưới.",
+                "A round of the lowest level takes no nominations from below.",
+            )]));
+        }
+        let codes: Vec<&str> = level.levels_below().iter().map(|l| l.as_str()).collect();
+        let day = entry_reference_day(round.year, chrono::Utc::now().date_naive());
+        let entered = model::entered_products(conn, round.id)?;
+        let scope = ScopeCodes::of_round(&round)?;
+        // Certificates come by product, the latest first: the first of each product is its basis.
+        let mut candidates = model::holding_at_levels(conn, &codes, day)?;
+        candidates.retain(|c| {
+            !entered.contains(&c.product_id) && page.after.is_none_or(|after| c.product_id > after)
+        });
+        candidates.dedup_by_key(|c| c.product_id);
+        let products: Vec<i64> = candidates.iter().map(|c| c.product_id).collect();
+        let index = ProductIndex::load(conn, &products, &[])?;
+        let mut items = Vec::new();
+        for certificate in candidates {
+            let product = index.product(certificate.product_id)?;
+            let producer = index.producer(product.beneficiary_id)?;
+            if !principal.sees(owner(producer))
+                || check_scope(&scope, &Place::of(conn, producer)?, "")?.is_some()
+            {
+                continue;
             }
-            let codes: Vec<&str> = level.levels_below().iter().map(|l| l.as_str()).collect();
-            let day = entry_reference_day(round.year, chrono::Utc::now().date_naive());
-            let entered = model::entered_products(conn, round.id)?;
-            let scope = ScopeCodes::of_round(&round)?;
-            // Certificates come by product, the latest first: the first of each product is its basis.
-            let mut candidates = model::holding_at_levels(conn, &codes, day)?;
-            candidates.retain(|c| {
-                !entered.contains(&c.product_id) && page.after.is_none_or(|after| c.product_id > after)
+            items.push(EligibleProduct {
+                product_id: product.id,
+                product_name: product.name.clone(),
+                product_group: decode("products.product_group", &product.product_group)?,
+                beneficiary_id: producer.id,
+                beneficiary_name: producer.name.clone(),
+                province_code: producer.province_code.clone(),
+                certificate_id: certificate.id,
+                certificate_number: certificate.number,
+                certificate_level: decode("certificates.level", &certificate.level)?,
+                valid_until: certificate.valid_until,
             });
-            candidates.dedup_by_key(|c| c.product_id);
-            let products: Vec<i64> = candidates.iter().map(|c| c.product_id).collect();
-            let index = ProductIndex::load(conn, &products, &[])?;
-            let mut items = Vec::new();
-            for certificate in candidates {
-                let product = index.product(certificate.product_id)?;
-                let producer = index.producer(product.beneficiary_id)?;
-                if !principal.sees(owner(producer))
-                    || check_scope(&scope, &Place::of(conn, producer)?, "")?.is_some()
-                {
-                    continue;
-                }
-                items.push(EligibleProduct {
-                    product_id: product.id,
-                    product_name: product.name.clone(),
-                    product_group: decode("products.product_group", &product.product_group)?,
-                    beneficiary_id: producer.id,
-                    beneficiary_name: producer.name.clone(),
-                    province_code: producer.province_code.clone(),
-                    certificate_id: certificate.id,
-                    certificate_number: certificate.number,
-                    certificate_level: decode("certificates.level", &certificate.level)?,
-                    valid_until: certificate.valid_until,
-                });
-                if items.len() as i64 >= page.fetch_limit() {
-                    break;
-                }
+            if items.len() as i64 >= page.fetch_limit() {
+                break;
             }
-            Ok(Page::from_rows(items, &page, |p| p.product_id, None))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+        }
+        Ok(Page::from_rows(items, page, |p| p.product_id, None))
+    })
+    .await
 }

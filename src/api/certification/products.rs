@@ -2,13 +2,14 @@
 //! names. A product belongs to its producer's province and is seen and changed as its producer is
 //! (province staff their province's, commune staff their commune's, national roles all).
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::beneficiaries::{ensure_not_merged, owner};
 use crate::api::checks::{self, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -284,13 +285,34 @@ fn render_rows(conn: &mut DbConn, rows: &[ProductRow]) -> Result<Vec<Product>, A
         .collect()
 }
 
+/// The columns of the list as CSV, in order.
+const PRODUCT_CSV: [&str; 14] = [
+    "id",
+    "beneficiary_id",
+    "beneficiary_name",
+    "province_code",
+    "name",
+    "product_group",
+    "is_set",
+    "description",
+    "quality_standards",
+    "awards",
+    "photos",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List products.
 #[utoipa::path(
     tag = "certification",
     params(ProductListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Product>, description = "One page of products the caller sees"),
+        (status = 200, description = "One page of products the caller sees; with `Accept: text/csv`, every one", content(
+            (Page<Product> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -299,6 +321,7 @@ fn render_rows(conn: &mut DbConn, rows: &[ProductRow]) -> Result<Vec<Product>, A
 #[get("/products")]
 pub async fn list_products(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     ApiQuery(query): ApiQuery<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -320,19 +343,17 @@ pub async fn list_products(
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let territory = principal.territory();
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list_products(conn, &filter, &territory, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_products(conn, &filter, &territory))
-                .transpose()?;
-            let items = render_rows(conn, &rows)?;
-            Ok(Page::from_rows(items, &page, |p| p.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&PRODUCT_CSV, "san-pham.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list_products(conn, &filter, &territory, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_products(conn, &filter, &territory))
+            .transpose()?;
+        let items = render_rows(conn, &rows)?;
+        Ok(Page::from_rows(items, page, |p| p.id, total))
+    })
+    .await
 }
 
 /// Record a product of an establishment.

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
+use actix_web::http::header::{CACHE_CONTROL, ETAG, HeaderName, HeaderValue, IF_NONE_MATCH};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::answers::Answer;
 use super::products::{Photo, photos_of};
 use crate::api::auth::client_address;
+use crate::api::csv_export::{CsvFile, CsvList, every_page, wants_csv};
 use crate::api::extract::ApiQuery;
 use crate::auth::rate_limit::Allowance;
 use crate::db::DbConn;
@@ -258,6 +259,21 @@ pub async fn verify_certificate(
     cacheable(conditional.as_deref(), allowance, answer)
 }
 
+/// The columns of the catalogue as CSV, in order.
+const CATALOGUE_CSV: [&str; 11] = [
+    "product_id",
+    "name",
+    "product_group",
+    "is_set",
+    "description",
+    "photos",
+    "establishment_name",
+    "province_code",
+    "province_name",
+    "region_code",
+    "certificates",
+];
+
 /// The catalogue of certified products: those holding an active certificate.
 #[utoipa::path(
     tag = "public",
@@ -266,8 +282,13 @@ pub async fn verify_certificate(
         ("If-None-Match" = Option<String>, Header, description = "An `ETag` received earlier", max_length = 200),
     ),
     responses(
-        (status = 200, body = Page<CatalogueProduct>, description = "One page of certified products, in product order",
+        (status = 200, description = "One page of certified products, in product order; with `Accept: text/csv`, every one (not cached, no `ETag`)",
+            content(
+                (Page<CatalogueProduct> = "application/json"),
+                (CsvFile = "text/csv"),
+            ),
             headers(
+                ("Content-Disposition" = String, description = "For CSV: its file name"),
                 ("ETag" = String), ("Cache-Control" = String),
                 ("RateLimit-Limit" = i32, description = "Requests allowed per minute"),
                 ("RateLimit-Remaining" = i32, description = "Requests left now"),
@@ -313,48 +334,65 @@ pub async fn catalogue(
             .map(|q| TextSearch::new(q, state.db.search_index())),
         ..CertificateFilter::default()
     };
+    let read_page = move |conn: &mut DbConn, page: &PageRequest<i64>| {
+        let names = province_names(conn)?;
+        let found = model::catalogue(conn, &filter, page.after, page.fetch_limit())?;
+        let producers: Vec<i64> = found.iter().map(|(p, _)| p.beneficiary_id).collect();
+        let index = ProductIndex::load(conn, &[], &producers)?;
+        let mut items = Vec::new();
+        for (product, certificates) in found {
+            let Some(latest) = certificates.last() else {
+                continue;
+            };
+            let producer = index.producer(product.beneficiary_id)?;
+            items.push(CatalogueProduct {
+                product_id: product.id,
+                photos: photos_of(&product)?,
+                name: product.name,
+                product_group: decode("products.product_group", &product.product_group)?,
+                is_set: product.is_set,
+                description: product.description,
+                establishment_name: producer.name.clone(),
+                province_name: names.get(&latest.province_code).cloned().unwrap_or_default(),
+                province_code: latest.province_code.clone(),
+                region_code: decode("certificates.region_code", &latest.region_code)?,
+                certificates: certificates
+                    .iter()
+                    .map(|c| {
+                        Ok(CatalogueCertificate {
+                            number: c.number.clone(),
+                            level: decode("certificates.level", &c.level)?,
+                            year: c.year,
+                            valid_until: c.valid_until,
+                        })
+                    })
+                    .collect::<Result<_, ApiError>>()?,
+            });
+        }
+        Ok(Page::from_rows(items, page, |p| p.product_id, None))
+    };
+    if wants_csv(&req) {
+        // The whole catalogue is not cached: it is read afresh, a thousand products at a time.
+        let mut response = every_page(
+            &state.db,
+            CsvList::new(&CATALOGUE_CSV, "san-pham-chung-nhan.csv"),
+            read_page,
+        )
+        .await?;
+        for (name, value) in allowance.headers() {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        return Ok(response);
+    }
     let db = state.db.clone();
     let request = format!("catalogue?{}", req.query_string());
     let read = move || async move {
-        let result = db
-            .read(move |conn| {
-                let names = province_names(conn)?;
-                let found = model::catalogue(conn, &filter, page.after, page.fetch_limit())?;
-                let producers: Vec<i64> = found.iter().map(|(p, _)| p.beneficiary_id).collect();
-                let index = ProductIndex::load(conn, &[], &producers)?;
-                let mut items = Vec::new();
-                for (product, certificates) in found {
-                    let Some(latest) = certificates.last() else {
-                        continue;
-                    };
-                    let producer = index.producer(product.beneficiary_id)?;
-                    items.push(CatalogueProduct {
-                        product_id: product.id,
-                        photos: photos_of(&product)?,
-                        name: product.name,
-                        product_group: decode("products.product_group", &product.product_group)?,
-                        is_set: product.is_set,
-                        description: product.description,
-                        establishment_name: producer.name.clone(),
-                        province_name: names.get(&latest.province_code).cloned().unwrap_or_default(),
-                        province_code: latest.province_code.clone(),
-                        region_code: decode("certificates.region_code", &latest.region_code)?,
-                        certificates: certificates
-                            .iter()
-                            .map(|c| {
-                                Ok(CatalogueCertificate {
-                                    number: c.number.clone(),
-                                    level: decode("certificates.level", &c.level)?,
-                                    year: c.year,
-                                    valid_until: c.valid_until,
-                                })
-                            })
-                            .collect::<Result<_, ApiError>>()?,
-                    });
-                }
-                Ok(Page::from_rows(items, &page, |p| p.product_id, None))
-            })
-            .await?;
+        let result = db.read(move |conn| read_page(conn, &page)).await?;
         Answer::of(&result)
     };
     let answer = state

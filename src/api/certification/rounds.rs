@@ -3,7 +3,7 @@
 //! say (see [`super::sees_round`]) and changed only by the organiser of its level.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::entries::ranked;
 use super::{ScopeCodes, ensure_organiser, era_of, find_visible_round, level_of, not_organiser, organises};
 use crate::api::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer, whole_list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Principal, Role};
 use crate::context::RequestContext;
@@ -318,13 +319,48 @@ fn check_round(
     Ok((era, owner))
 }
 
+/// The columns of the list as CSV, in order.
+const ROUND_CSV: [&str; 28] = [
+    "id",
+    "level",
+    "year",
+    "era",
+    "title",
+    "commune_code",
+    "district_code",
+    "province_code",
+    "region_code",
+    "owner_province_code",
+    "decision_number",
+    "decision_date",
+    "lower_level_round_not_held",
+    "qualifying_score",
+    "status",
+    "recognition_decision_number",
+    "recognition_decision_date",
+    "published_at",
+    "summary.dossiers_received",
+    "summary.distinct_establishments",
+    "summary.entries_scored",
+    "summary.entries_qualifying",
+    "summary.entries_recognised",
+    "summary.nominations_to_next_level",
+    "judge_ids",
+    "version",
+    "created_at",
+    "updated_at",
+];
+
 /// List selection rounds.
 #[utoipa::path(
     tag = "certification",
     params(RoundListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Round>, description = "One page of rounds"),
+        (status = 200, description = "One page of rounds; with `Accept: text/csv`, every one", content(
+            (Page<Round> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 503, response = Unavailable),
@@ -333,6 +369,7 @@ fn check_round(
 #[get("/selection-rounds")]
 pub async fn list_rounds(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     ApiQuery(query): ApiQuery<RoundListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -353,22 +390,20 @@ pub async fn list_rounds(
         territory: principal.territory(),
         user_id: principal.user_id,
     };
-    let result = state
-        .db
-        .read(move |conn| {
-            let rows = model::list_rounds(conn, &filter, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_rounds(conn, &filter))
-                .transpose()?;
-            let items = rows
-                .iter()
-                .map(|r| render(conn, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |r| r.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&ROUND_CSV, "vong-binh-chon.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let rows = model::list_rounds(conn, &filter, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_rounds(conn, &filter))
+            .transpose()?;
+        let items = rows
+            .iter()
+            .map(|r| render(conn, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |r| r.id, total))
+    })
+    .await
 }
 
 /// Open a selection round.
@@ -741,13 +776,19 @@ fn render_judges(conn: &mut DbConn, round_id: i64) -> Result<Vec<Judge>, ApiErro
         .collect()
 }
 
+/// The columns of the list as CSV, in order.
+const JUDGE_CSV: [&str; 4] = ["user_id", "username", "display_name", "role"];
+
 /// The jury of a round.
 #[utoipa::path(
     tag = "certification",
     params(("id" = i64, Path, description = "Round id")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Vec<Judge>, description = "The jury"),
+        (status = 200, description = "The jury; with `Accept: text/csv`, as CSV", content(
+            (Vec<Judge> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -757,6 +798,7 @@ fn render_judges(conn: &mut DbConn, round_id: i64) -> Result<Vec<Judge>, ApiErro
 #[get("/selection-rounds/{id}/judges")]
 pub async fn get_judges(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
@@ -768,7 +810,7 @@ pub async fn get_judges(
             render_judges(conn, id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(judges))
+    whole_list_answer(&req, CsvList::new(&JUDGE_CSV, "hoi-dong.csv"), judges)
 }
 
 /// Set the jury of a round (while it is `open` or `scoring`). A judge who has scored stays.

@@ -3,7 +3,7 @@
 //! movements, whose invariants are checked inside the transaction with the project row locked.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,6 +14,7 @@ use super::{
     render_one, status_of, wrong_status,
 };
 use crate::api::checks::{self, clean, error};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag};
 use crate::auth::Principal;
 use crate::context::RequestContext;
@@ -543,13 +544,30 @@ pub struct DisbursementListQuery {
     pub include_total: Option<bool>,
 }
 
+/// The columns of the list as CSV, in order.
+const DISBURSEMENT_CSV: [&str; 10] = [
+    "id",
+    "project_id",
+    "kind",
+    "source",
+    "amount_vnd",
+    "date",
+    "document_number",
+    "note",
+    "recorded_by",
+    "recorded_at",
+];
+
 /// List a project's money movements, oldest first.
 #[utoipa::path(
     tag = "projects",
     params(("id" = i64, Path, description = "Project id"), DisbursementListQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = Page<Disbursement>, description = "One page of movements"),
+        (status = 200, description = "One page of movements; with `Accept: text/csv`, every one", content(
+            (Page<Disbursement> = "application/json"),
+            (CsvFile = "text/csv"),
+        ), headers(("Content-Disposition" = String, description = "For CSV: its file name"))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -559,6 +577,7 @@ pub struct DisbursementListQuery {
 #[get("/projects/{id}/disbursements")]
 pub async fn list_disbursements(
     state: web::Data<AppState>,
+    req: HttpRequest,
     principal: Principal,
     id: web::Path<i64>,
     ApiQuery(query): ApiQuery<DisbursementListQuery>,
@@ -572,23 +591,21 @@ pub async fn list_disbursements(
         },
         DEFAULT_LIMIT,
     )?;
-    let result = state
-        .db
-        .read(move |conn| {
-            find_visible(conn, &principal, id)?;
-            let rows = model::disbursements(conn, id, page.after, page.fetch_limit())?;
-            let total = page
-                .include_total
-                .then(|| model::count_disbursements(conn, id))
-                .transpose()?;
-            let items = rows
-                .iter()
-                .map(render_disbursement)
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, &page, |d| d.id, total))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    let csv = CsvList::new(&DISBURSEMENT_CSV, "giai-ngan.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        find_visible(conn, &principal, id)?;
+        let rows = model::disbursements(conn, id, page.after, page.fetch_limit())?;
+        let total = page
+            .include_total
+            .then(|| model::count_disbursements(conn, id))
+            .transpose()?;
+        let items = rows
+            .iter()
+            .map(render_disbursement)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page, |d| d.id, total))
+    })
+    .await
 }
 
 fn money_refused(breach: MoneyBreach) -> ApiError {

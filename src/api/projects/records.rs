@@ -11,11 +11,10 @@ use super::{
     ENTITY, Project, WRITERS, audit_snapshot, find_visible, lock_writable, render_one, render_page,
     status_of, wrong_status,
 };
-use crate::api::csv_export::{CsvFile, export, wants_csv};
+use crate::api::csv_export::{CsvFile, CsvList, list_answer};
 use crate::api::extract::{ApiJson, ApiQuery, IfMatch, etag, present};
 use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
-use crate::db::DbConn;
 use crate::domain::admin_units::Era;
 use crate::domain::projects::{FundingSource, ProjectStatus};
 use crate::error::ApiError;
@@ -362,53 +361,28 @@ pub async fn list_projects(
             .as_deref()
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
-    if wants_csv(&req) {
-        let read = move |conn: &mut DbConn, after: Option<i64>, limit: i64| {
-            let after = after.map(|id| (String::new(), id));
-            let rows = model::list(
-                conn,
-                &filter,
-                &principal.territory(),
-                ProjectOrder::Id,
-                after.as_ref(),
-                limit,
-            )?
-            .map_err(|_| ApiError::internal("the id order takes any cursor"))?;
-            render_page(conn, &rows)
-        };
-        return export(
-            &state.db,
-            CSV_COLUMNS.to_vec(),
-            "de-an.csv",
-            read,
-            |p: &Project| p.id,
-        )
-        .await;
-    }
-    let result = state
-        .db
-        .read(move |conn| {
-            let territory = principal.territory();
-            let rows = model::list(conn, &filter, &territory, order, page.after.as_ref(), page.fetch_limit())?
-                .map_err(|_| {
-                    ApiError::bad_request(
-                        "invalid_cursor",
-                        Text::new(
-                            "Con trỏ phân trang không khớp với thứ tự sắp xếp; hãy dùng next_cursor của trang trước với cùng sort.",
-                            "The cursor does not match the sort order; use next_cursor from the previous page with the same sort.",
-                        ),
-                    )
-                })?;
-            let total = page.include_total.then(|| model::count(conn, &filter, &territory)).transpose()?;
-            let rows = Page::from_rows(rows, &page, |row| model::cursor_of(row, order), total);
-            Ok(Page {
-                items: render_page(conn, &rows.items)?,
-                next_cursor: rows.next_cursor,
-                total: rows.total,
-            })
+    let csv = CsvList::new(&CSV_COLUMNS, "de-an.csv");
+    list_answer(&state.db, &req, page, csv, move |conn, page| {
+        let territory = principal.territory();
+        let rows = model::list(conn, &filter, &territory, order, page.after.as_ref(), page.fetch_limit())?
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_cursor",
+                    Text::new(
+                        "Con trỏ phân trang không khớp với thứ tự sắp xếp; hãy dùng next_cursor của trang trước với cùng sort.",
+                        "The cursor does not match the sort order; use next_cursor from the previous page with the same sort.",
+                    ),
+                )
+            })?;
+        let total = page.include_total.then(|| model::count(conn, &filter, &territory)).transpose()?;
+        let rows = Page::from_rows(rows, page, |row| model::cursor_of(row, order), total);
+        Ok(Page {
+            items: render_page(conn, &rows.items)?,
+            next_cursor: rows.next_cursor,
+            total: rows.total,
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    })
+    .await
 }
 
 /// Record a project as a draft.
