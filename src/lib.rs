@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod instruments;
+pub mod memory;
 pub mod models;
 pub mod openapi;
 pub mod pagination;

@@ -98,6 +98,7 @@ fn parse_scale(value: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
+    khuyencong::memory::hand_back_large_blocks();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         print!("{}", openapi_json());

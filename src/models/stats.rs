@@ -489,6 +489,8 @@ pub struct CertificateFigures {
 /// Where each key of certification figures comes from, in entries (`e`, their round `r`, product
 /// `pr` and producer's province `pn`) or in certificates (`c`, `pr`, `pn`).
 struct CertificationSource {
+    /// The alias of the rows counted: `e` for entries, `c` for certificates.
+    counted: &'static str,
     level: &'static str,
     year: &'static str,
     province: &'static str,
@@ -496,6 +498,7 @@ struct CertificationSource {
 }
 
 const ENTRIES: CertificationSource = CertificationSource {
+    counted: "e",
     level: "r.level",
     year: "r.year",
     province: "b.province_code",
@@ -503,6 +506,7 @@ const ENTRIES: CertificationSource = CertificationSource {
 };
 
 const CERTIFICATES: CertificationSource = CertificationSource {
+    counted: "c",
     level: "c.level",
     year: "c.year",
     province: "c.province_code",
@@ -524,6 +528,32 @@ impl CertificationSource {
             })
             .collect();
         Grouping::of(CERTIFICATION_COLUMNS, &grouped)
+    }
+
+    /// The joins from entries (`e`, `r`) or certificates (`c`) to what `keys` and `scope` name:
+    /// the product (`pr`) for its group, the producer (`b`, entries only) for the province, the
+    /// province (`pn`) for its name and region. A join nobody reads would cost a hash of every
+    /// establishment.
+    fn push_joins(&self, statement: &mut Statement, keys: &[CertificationKey], scope: &CertificationScope) {
+        let entries = self.counted == "e";
+        let product = scope.product_group.is_some() || keys.contains(&CertificationKey::ProductGroup);
+        let province_name = keys.contains(&CertificationKey::Province)
+            || (entries && (scope.region.is_some() || keys.contains(&CertificationKey::Region)));
+        let producer = entries && (province_name || scope.province_code.is_some());
+        if product {
+            statement
+                .push(" JOIN products pr ON pr.id = ")
+                .push(self.counted)
+                .push(".product_id");
+        }
+        if producer {
+            statement.push(" JOIN beneficiaries b ON b.id = e.beneficiary_id");
+        }
+        if province_name {
+            statement
+                .push(" JOIN provinces_2025 pn ON pn.code = ")
+                .push(self.province);
+        }
     }
 
     fn push_scope(&self, statement: &mut Statement, scope: &CertificationScope) {
@@ -583,16 +613,34 @@ pub fn entry_figures(
     statement.push("SELECT ").push(&columns.join(", ")).push(
         " FROM selection_entries e \
              JOIN selection_rounds r ON r.id = e.round_id \
-             JOIN products pr ON pr.id = e.product_id \
-             JOIN beneficiaries b ON b.id = e.beneficiary_id \
-             JOIN provinces_2025 pn ON pn.code = b.province_code \
              LEFT JOIN (SELECT entry_id, SUM(total) AS total, COUNT(*) AS judges \
                  FROM selection_scores GROUP BY entry_id) sc ON sc.entry_id = e.id \
              LEFT JOIN certificates c ON c.entry_id = e.id",
     );
+    ENTRIES.push_joins(&mut statement, keys, scope);
     ENTRIES.push_scope(&mut statement, scope);
     grouping.push_group_order(&mut statement, &[]);
     statement.load(conn)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+/// The establishments behind the entries in `scope`, each counted once however many groups its
+/// entries fall in: the one total that is not the sum of the groups'.
+pub fn entry_establishments(conn: &mut DbConn, scope: &CertificationScope) -> Result<i64, ApiError> {
+    let mut statement = Statement::new(conn);
+    statement.push(
+        "SELECT COUNT(DISTINCT e.beneficiary_id) AS count FROM selection_entries e \
+         JOIN selection_rounds r ON r.id = e.round_id",
+    );
+    ENTRIES.push_joins(&mut statement, &[], scope);
+    ENTRIES.push_scope(&mut statement, scope);
+    let rows: Vec<Count> = statement.load(conn)?;
+    Ok(rows.first().map_or(0, |row| row.count))
 }
 
 /// Certificates per group, with their status on `day`: revoked, else expired after their last
@@ -619,11 +667,8 @@ pub fn certificate_figures(
             "CASE WHEN c.revoked_at IS NOT NULL THEN 1 ELSE 0 END",
             "revoked",
         ));
-    statement.push(
-        " FROM certificates c \
-         JOIN products pr ON pr.id = c.product_id \
-         JOIN provinces_2025 pn ON pn.code = c.province_code",
-    );
+    statement.push(" FROM certificates c");
+    CERTIFICATES.push_joins(&mut statement, keys, scope);
     CERTIFICATES.push_scope(&mut statement, scope);
     grouping.push_group_order(&mut statement, &[]);
     statement.load(conn)
@@ -676,10 +721,16 @@ pub fn programme_actuals(
         .push(", ")
         .push(&sum(&format!("p.budget_{line}_vnd"), "approved_vnd"))
         .push(", ")
-        .push(&sum(&format!("COALESCE(m.{line}, 0)"), "disbursed_vnd"))
-        .push(" FROM projects p LEFT JOIN ")
-        .push(MOVED_PER_PROJECT)
-        .push(" m ON m.project_id = p.id WHERE p.status IN ")
+        .push(&sum("COALESCE(m.moved, 0)", "disbursed_vnd"))
+        // Only the programme's source is summed: the other sources' movements are most of the
+        // table, and summing them too doubled the statement's time.
+        .push(
+            " FROM projects p LEFT JOIN (SELECT project_id, \
+             SUM(CASE WHEN kind = 'refund' THEN -amount_vnd ELSE amount_vnd END) AS moved \
+             FROM project_disbursements WHERE source = ",
+        )
+        .text(line)
+        .push(" GROUP BY project_id) m ON m.project_id = p.id WHERE p.status IN ")
         .push(APPROVED_ON)
         .push(" AND p.plan_year >= ")
         .int(years.0)

@@ -175,6 +175,8 @@ async fn certification_figures_count_entries_and_certificates_by_level_province_
             (json!({"level": "province"}), [1, 1, 0, 0, 0, 0, 2, 0, 1, 1]),
         ]
     );
+    // The groups add up to the total but for the establishments: one has entries at both levels.
+    assert_eq!(measures(&by_level.body["total"]), [3, 2, 2, 1, 1, 1, 3, 1, 1, 1]);
 
     // P1's establishment has entries in both handicraft lines but counts once in the total.
     let auditor = w.app.token_for(&w.app.user("kiem.toan", Role::Auditor).insert());
@@ -201,6 +203,10 @@ async fn certification_figures_count_entries_and_certificates_by_level_province_
                 [2, 1, 1, 1, 1, 1, 2, 1, 0, 1]
             ),
         ]
+    );
+    assert_eq!(
+        measures(&by_province.body["total"]),
+        [3, 2, 2, 1, 1, 1, 3, 1, 1, 1]
     );
 
     // Filters.

@@ -101,19 +101,28 @@ impl Beneficiary {
         row: &BeneficiaryRow,
         personal_data: Option<PersonalData>,
     ) -> Result<Beneficiary, ApiError> {
+        Beneficiary::from_row(row.clone(), personal_data)
+    }
+
+    /// The view made of `row` itself: its text moves into the view instead of being copied,
+    /// which is what a page of records is rendered with.
+    pub fn from_row(
+        row: BeneficiaryRow,
+        personal_data: Option<PersonalData>,
+    ) -> Result<Beneficiary, ApiError> {
         Ok(Beneficiary {
             id: row.id,
-            name: row.name.clone(),
+            name: row.name,
             legal_form: decode("beneficiaries.legal_form", &row.legal_form)?,
             identifier_type: decode("beneficiaries.identifier_type", &row.identifier_type)?,
-            identifier_value: row.identifier_value.clone(),
-            representative_name: row.representative_name.clone(),
-            address_line: row.address_line.clone(),
-            province_code: row.province_code.clone(),
-            commune_code: row.commune_code.clone(),
-            recorded_province_code_pre2025: row.recorded_province_code_pre2025.clone(),
-            recorded_district_code_pre2025: row.recorded_district_code_pre2025.clone(),
-            main_sector_vsic: row.main_sector_vsic.clone(),
+            identifier_value: row.identifier_value,
+            representative_name: row.representative_name,
+            address_line: row.address_line,
+            province_code: row.province_code,
+            commune_code: row.commune_code,
+            recorded_province_code_pre2025: row.recorded_province_code_pre2025,
+            recorded_district_code_pre2025: row.recorded_district_code_pre2025,
+            main_sector_vsic: row.main_sector_vsic,
             size_class: row
                 .size_class
                 .as_deref()
@@ -122,13 +131,13 @@ impl Beneficiary {
             employees: row.employees,
             founding_year: row.founding_year,
             in_craft_village: row.in_craft_village,
-            craft_village_name: row.craft_village_name.clone(),
+            craft_village_name: row.craft_village_name,
             women_owned: row.women_owned,
             ethnic_minority_owned: row.ethnic_minority_owned,
             disadvantaged_area: row.disadvantaged_area,
-            phone: row.phone.clone(),
-            email: row.email.clone(),
-            website: row.website.clone(),
+            phone: row.phone,
+            email: row.email,
+            website: row.website,
             status: decode("beneficiaries.status", &row.status)?,
             merged_into_id: row.merged_into_id,
             version: row.version,
@@ -233,7 +242,7 @@ pub fn render_page(
     rows.into_iter()
         .map(|(row, stored)| {
             let data = shows_personal_data(principal, &row).then(|| PersonalData::from(stored));
-            Beneficiary::render(&row, data)
+            Beneficiary::from_row(row, data)
         })
         .collect()
 }

@@ -204,26 +204,37 @@ pub(crate) async fn figures(
 ) -> Result<CertificationStats, ApiError> {
     let keys: Vec<CertificationKey> = group_by.iter().map(|d| CertificationKey::from(*d)).collect();
     let today = Utc::now().date_naive();
-    let (entries, certificates, entry_total, certificate_total) = state
+    // Every total is the sum of the groups' but the establishments, which may have entries in
+    // several groups: they are counted apart, without reading the entries' scores again.
+    let (entries, certificates, establishments) = state
         .db
         .read(move |conn| {
-            let grouped = !keys.is_empty();
+            let establishments = if keys.is_empty() {
+                None
+            } else {
+                Some(model::entry_establishments(conn, &scope)?)
+            };
             Ok((
-                if grouped {
-                    model::entry_figures(conn, &keys, &scope)?
-                } else {
-                    Vec::new()
-                },
-                if grouped {
-                    model::certificate_figures(conn, &keys, &scope, today)?
-                } else {
-                    Vec::new()
-                },
-                model::entry_figures(conn, &[], &scope)?,
-                model::certificate_figures(conn, &[], &scope, today)?,
+                model::entry_figures(conn, &keys, &scope)?,
+                model::certificate_figures(conn, &keys, &scope, today)?,
+                establishments,
             ))
         })
         .await?;
+    let mut total = CertificationMeasures::default();
+    entries.iter().for_each(|row| total.add_entries(row));
+    certificates.iter().for_each(|row| total.add_certificates(row));
+    if let Some(establishments) = establishments {
+        total.distinct_establishments = establishments;
+    }
+    if group_by.is_empty() {
+        return Ok(CertificationStats {
+            group_by,
+            as_of: today,
+            groups: Vec::new(),
+            total,
+        });
+    }
     let mut groups: BTreeMap<GroupOrder, CertificationGroup> = BTreeMap::new();
     for row in &entries {
         let (order, key) = group_key(&row.key, &group_by)?;
@@ -247,11 +258,6 @@ pub(crate) async fn figures(
             .measures
             .add_certificates(row);
     }
-    let mut total = CertificationMeasures::default();
-    entry_total.iter().for_each(|row| total.add_entries(row));
-    certificate_total
-        .iter()
-        .for_each(|row| total.add_certificates(row));
     Ok(CertificationStats {
         group_by,
         as_of: today,

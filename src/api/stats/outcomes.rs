@@ -18,8 +18,7 @@ use crate::domain::outcomes::{baseline_year, growth, spread};
 use crate::error::ApiError;
 use crate::labeled_enum;
 use crate::models::admin_units;
-use crate::models::beneficiaries::AnnualFigures;
-use crate::models::outcomes::{self as model, OutcomeScope, SupportedPair};
+use crate::models::outcomes::{self as model, OutcomeScope, SupportedProject, YearFigures};
 use crate::openapi::{BadRequest, Forbidden, NotFound, Unauthorized, Unavailable};
 use crate::state::AppState;
 
@@ -121,10 +120,10 @@ pub struct OutcomeStats {
 /// The four growths of one supported establishment; `None` where a figure is missing.
 type Growths = [Option<f64>; 4];
 
-fn growths(pair: &SupportedPair, accepted_year: i64, figures: &[&AnnualFigures]) -> Growths {
-    let base = baseline_year(pair.planned_start, pair.plan_year);
+fn growths(project: &SupportedProject, accepted_year: i64, figures: &[YearFigures]) -> Growths {
+    let base = baseline_year(project.planned_start, project.plan_year);
     let before = figures.iter().find(|f| f.year == base);
-    let measures: [fn(&AnnualFigures) -> Option<i64>; 4] = [
+    let measures: [fn(&YearFigures) -> Option<i64>; 4] = [
         |f| f.revenue_vnd,
         |f| f.employees,
         |f| f.average_income_vnd,
@@ -139,6 +138,26 @@ fn growths(pair: &SupportedPair, accepted_year: i64, figures: &[&AnnualFigures])
             .find_map(|f| measure(f));
         growth(before.and_then(|f| measure(f)), after)
     })
+}
+
+/// The key of the group `project`'s establishments fall in.
+fn group_key(
+    project: &SupportedProject,
+    group_by: &[OutcomeDimension],
+    names: &HashMap<String, String>,
+) -> OutcomeGroupKey {
+    let mut key = OutcomeGroupKey::default();
+    for dimension in group_by {
+        match dimension {
+            OutcomeDimension::ActivityType => key.activity_type = Some(project.activity_type.clone()),
+            OutcomeDimension::Province => {
+                key.province_code = Some(project.province_code.clone());
+                key.province_name = names.get(&project.province_code).cloned();
+            }
+            OutcomeDimension::Year => key.year = Some(project.plan_year),
+        }
+    }
+    key
 }
 
 fn measures(lines: &[Growths]) -> OutcomeMeasures {
@@ -195,11 +214,12 @@ pub async fn outcome_stats(
         province_code,
         activity_type: query.activity_type,
     };
-    let (pairs, acceptances, figures, names) = state
+    let (projects, pairs, acceptances, figures, names) = state
         .db
         .read(move |conn| {
             Ok((
-                model::supported_pairs(conn, &scope)?,
+                model::supported_projects(conn, &scope)?,
+                model::supported_establishments(conn, &scope)?,
                 model::acceptances(conn)?,
                 model::figures_of_supported(conn)?,
                 admin_units::provinces_2025(conn)?,
@@ -214,59 +234,52 @@ pub async fn outcome_stats(
         let kept = accepted_year.entry(step.project_id).or_insert(year);
         *kept = (*kept).max(year);
     }
-    let mut by_establishment: HashMap<i64, Vec<&AnnualFigures>> = HashMap::new();
-    for row in &figures {
-        by_establishment.entry(row.beneficiary_id).or_default().push(row);
-    }
+    // The figures come ordered by establishment and year: an establishment's are one run of them.
+    let figures_of = |beneficiary_id: i64| {
+        let start = figures.partition_point(|f| f.beneficiary_id < beneficiary_id);
+        let end = figures.partition_point(|f| f.beneficiary_id <= beneficiary_id);
+        &figures[start..end]
+    };
 
     let group_by = query.group_by;
-    let mut groups: BTreeMap<GroupOrder, (OutcomeGroupKey, Vec<Growths>)> = BTreeMap::new();
+    // Each group holds the positions of its lines in `all`.
+    let mut groups: BTreeMap<GroupOrder, (OutcomeGroupKey, Vec<usize>)> = BTreeMap::new();
     let mut all = Vec::with_capacity(pairs.len());
-    for pair in &pairs {
+    for &(project_id, beneficiary_id) in &pairs {
+        // Both lists are read by one request without a snapshot: a project that left the accepted
+        // statuses between the two reads is not in the first, and its establishments are not counted.
+        let Ok(found) = projects.binary_search_by_key(&project_id, |p| p.id) else {
+            continue;
+        };
+        let project = &projects[found];
         // A project accepted before the registry kept its history: its plan year stands in.
         let accepted = accepted_year
-            .get(&pair.project_id)
+            .get(&project.id)
             .copied()
-            .unwrap_or(pair.plan_year);
-        let own = by_establishment
-            .get(&pair.beneficiary_id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let line = growths(pair, accepted, own);
-        all.push(line);
+            .unwrap_or(project.plan_year);
+        all.push(growths(project, accepted, figures_of(beneficiary_id)));
         if group_by.is_empty() {
             continue;
         }
-        let mut key = OutcomeGroupKey::default();
-        let mut order = Vec::with_capacity(group_by.len());
-        for dimension in &group_by {
-            match dimension {
-                OutcomeDimension::ActivityType => {
-                    key.activity_type = Some(pair.activity_type.clone());
-                    order.push((0, pair.activity_type.clone()));
-                }
-                OutcomeDimension::Province => {
-                    key.province_code = Some(pair.province_code.clone());
-                    key.province_name = names.get(&pair.province_code).cloned();
-                    order.push((0, pair.province_code.clone()));
-                }
-                OutcomeDimension::Year => {
-                    key.year = Some(pair.plan_year);
-                    order.push((pair.plan_year, String::new()));
-                }
-            }
-        }
+        let order: GroupOrder = group_by
+            .iter()
+            .map(|dimension| match dimension {
+                OutcomeDimension::ActivityType => (0, project.activity_type.clone()),
+                OutcomeDimension::Province => (0, project.province_code.clone()),
+                OutcomeDimension::Year => (project.plan_year, String::new()),
+            })
+            .collect();
         groups
             .entry(order)
-            .or_insert_with(|| (key, Vec::new()))
+            .or_insert_with(|| (group_key(project, &group_by, &names), Vec::new()))
             .1
-            .push(line);
+            .push(all.len() - 1);
     }
     let groups = groups
         .into_values()
-        .map(|(key, lines)| OutcomeGroup {
+        .map(|(key, positions)| OutcomeGroup {
             key,
-            measures: measures(&lines),
+            measures: measures(&positions.iter().map(|&i| all[i]).collect::<Vec<_>>()),
         })
         .collect();
     Ok(HttpResponse::Ok().json(OutcomeStats {
