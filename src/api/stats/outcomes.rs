@@ -135,8 +135,8 @@ fn growths(project: &SupportedProject, accepted_year: i64, figures: &[YearFigure
             .iter()
             .rev()
             .filter(|f| f.year >= accepted_year)
-            .find_map(|f| measure(f));
-        growth(before.and_then(|f| measure(f)), after)
+            .find_map(measure);
+        growth(before.and_then(measure), after)
     })
 }
 
