@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 
+mod examples;
 pub mod limits;
 mod links;
 mod routes;
@@ -29,6 +30,7 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
     }]);
     describe_cors_header(&mut value);
     links::apply(&mut value);
+    examples::apply(&mut value);
     limits::apply(&mut value);
     value
 }

@@ -43,21 +43,68 @@ pub fn assert_documented(method: &str, path: &str, response: &Resp) {
         .get(content_type)
         .unwrap_or_else(|| panic!("{method} {path} {status}: content type {content_type} is not documented"))
         ["schema"];
-    let mut root = json!({"$schema": "https://json-schema.org/draft/2020-12/schema"});
-    root["components"] = document()["components"].clone();
-    for (key, value) in schema.as_object().expect("a schema object") {
-        root[key] = value.clone();
-    }
-    let validator = jsonschema::validator_for(&root).expect("the documented schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&response.body)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors = schema_errors(schema, &response.body);
     assert!(
         errors.is_empty(),
         "{method} {path} {status} does not match its schema:\n{}\nbody: {}",
         errors.join("\n"),
         response.text
+    );
+}
+
+/// How `value` departs from `schema`, a schema of the document.
+fn schema_errors(schema: &Value, value: &Value) -> Vec<String> {
+    let mut root = json!({"$schema": "https://json-schema.org/draft/2020-12/schema"});
+    root["components"] = document()["components"].clone();
+    for (key, part) in schema.as_object().expect("a schema object") {
+        root[key] = part.clone();
+    }
+    let validator = jsonschema::validator_for(&root).expect("the documented schema compiles");
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+/// Client generators and documentation viewers show the example answers as they are: each must be
+/// an answer its schema allows.
+#[test]
+fn every_example_answer_matches_its_schema() {
+    let mut checked = Vec::new();
+    for (path, item) in document()["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                for (content_type, content) in response["content"].as_object().into_iter().flatten() {
+                    let Some(example) = content.get("example") else {
+                        continue;
+                    };
+                    let errors = schema_errors(&content["schema"], example);
+                    assert!(
+                        errors.is_empty(),
+                        "the example of {method} {path} {status} {content_type} does not match its schema:\n{}",
+                        errors.join("\n")
+                    );
+                    checked.push(operation["operationId"].as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    checked.sort();
+    assert_eq!(
+        checked,
+        [
+            "certification_stats",
+            "indicator_stats",
+            "national_year_report",
+            "outcome_stats",
+            "programme_progress",
+            "project_stats",
+            "province_year_report",
+            "public_certification_stats",
+        ]
     );
 }
 
