@@ -16,12 +16,24 @@ const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 2;
 
-/// Fixes the allocator's thresholds; called once at start, before any thread is spawned.
+/// Fixes the allocator's thresholds; called once at start, before any thread is spawned. An
+/// operator's own setting of either (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_ARENA_MAX`, or
+/// `GLIBC_TUNABLES`) is left as glibc read it.
 pub fn hand_back_large_blocks() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; it is called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+    {
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        let set = |variable: &str, tunable: &str| {
+            std::env::var_os(variable).is_some() || tunables.contains(tunable)
+        };
+        // SAFETY: mallopt only sets allocator parameters; it is called before other threads exist.
+        unsafe {
+            if !set("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold") {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            }
+            if !set("MALLOC_ARENA_MAX", "glibc.malloc.arena_max") {
+                libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+            }
+        }
     }
 }
