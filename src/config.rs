@@ -75,6 +75,9 @@ pub struct Config {
     pub principal_cache_ttl: Duration,
     /// How long another instance may serve a public certificate answer after it changed here.
     pub public_cache_ttl: Duration,
+    /// How long an integration client's replaced secret keeps working after a rotation; zero ends
+    /// it at once.
+    pub client_secret_grace: Duration,
     /// Where the Prometheus metrics are served; off when unset.
     pub metrics_addr: Option<SocketAddr>,
 }
@@ -160,6 +163,7 @@ impl Config {
             public_requests_per_minute: parse(&var, "PUBLIC_REQUESTS_PER_MINUTE", "120")?,
             principal_cache_ttl: Duration::from_secs(parse(&var, "PRINCIPAL_CACHE_SECS", "5")?),
             public_cache_ttl: Duration::from_secs(parse(&var, "PUBLIC_CACHE_SECS", "30")?),
+            client_secret_grace: Duration::from_secs(parse(&var, "CLIENT_SECRET_GRACE_SECS", "86400")?),
             metrics_addr: match var("METRICS_ADDR") {
                 Some(_) => Some(parse(&var, "METRICS_ADDR", "")?),
                 None => None,

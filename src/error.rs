@@ -55,6 +55,8 @@ pub struct ErrorDetails {
     pub retry_after: Option<u64>,
     /// Methods, for `Allow` on 405.
     pub allow: Option<String>,
+    /// The challenge, for `WWW-Authenticate` (RFC 6750 §3, RFC 7617).
+    pub www_authenticate: Option<String>,
     /// The cause, logged once and never sent to the client.
     pub internal: Option<String>,
     /// The database connection this error came from is dead (the pool must not hand it out again).
@@ -85,6 +87,7 @@ impl ApiError {
             extensions: BTreeMap::new(),
             retry_after: None,
             allow: None,
+            www_authenticate: None,
             internal: None,
             connection_lost: false,
         }))
@@ -139,6 +142,21 @@ impl ApiError {
                 "Your role is not allowed to perform this action.",
             ),
         )
+    }
+
+    /// An integration client's token lacks the scope an operation needs (RFC 6750 §3.1).
+    pub fn insufficient_scope(scope: crate::auth::scopes::Scope) -> ApiError {
+        let mut error = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            Text::new(
+                format!("Mã truy cập thiếu phạm vi `{scope}`."),
+                format!("The access token lacks the scope `{scope}`."),
+            ),
+        )
+        .with_extension("scope", scope.as_str());
+        error.www_authenticate = Some(format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""));
+        error
     }
 
     /// Unknown, or not visible to the caller: the two are indistinguishable on purpose.
@@ -317,6 +335,13 @@ impl ApiError {
         }
         if let Some(allow) = self.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
             response.insert_header((header::ALLOW, allow));
+        }
+        if let Some(challenge) = self
+            .www_authenticate
+            .as_deref()
+            .and_then(|c| HeaderValue::from_str(c).ok())
+        {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(self.to_problem(lang, request_id))
     }

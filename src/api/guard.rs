@@ -11,10 +11,11 @@
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use percent_encoding::percent_decode_str;
 
 use super::extract::check_text;
+use crate::auth::scopes;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::openapi::{ParameterProblem, RouteTable};
@@ -105,6 +106,11 @@ pub async fn check_input(
     let routes = req.app_data::<web::Data<RouteTable>>().map(|r| r.get_ref());
     if let Err(error) = check_request(&req, routes) {
         return Ok(req.error_response(error).map_into_right_body());
+    }
+    // Which scope an integration client needs here, for the principal extractor to check.
+    if let Some(template) = routes.and_then(|r| r.template(req.method().as_str(), req.path())) {
+        let access = scopes::access(req.method().as_str(), &template);
+        req.extensions_mut().insert(access);
     }
     next.call(req).await.map(ServiceResponse::map_into_left_body)
 }

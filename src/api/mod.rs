@@ -15,12 +15,14 @@ pub mod extract;
 pub mod fallback;
 pub mod guard;
 pub mod health;
+pub mod integration_clients;
 pub mod organizations;
 pub mod programmes;
 pub mod projects;
 pub mod reference;
 pub mod stats;
 pub mod support_caps;
+pub mod token;
 pub mod users;
 
 use utoipa_actix_web::scope;
@@ -34,11 +36,17 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::me)
+            .service(token::client_token)
             .service(users::list_users)
             .service(users::create_user)
             .service(users::get_user)
             .service(users::update_user)
             .service(users::revoke_sessions)
+            .service(integration_clients::list_clients)
+            .service(integration_clients::create_client)
+            .service(integration_clients::get_client)
+            .service(integration_clients::update_client)
+            .service(integration_clients::rotate_secret)
             .service(audit_events::list_audit_events)
             .service(admin_units::list_provinces)
             .service(admin_units::get_province)

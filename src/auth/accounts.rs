@@ -208,6 +208,19 @@ fn resolve_units(
     }
 }
 
+/// Integration clients are accounts too, but they have secrets and scopes rather than passwords:
+/// they are made and changed through `/api/v1/integration-clients` only.
+fn integration_elsewhere() -> FieldError {
+    FieldError::new(
+        "role",
+        "integration_client",
+        Text::new(
+            "Ứng dụng tích hợp được tạo và sửa qua /api/v1/integration-clients.",
+            "Integration clients are created and changed through /api/v1/integration-clients.",
+        ),
+    )
+}
+
 fn fail_if_any(errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
@@ -220,6 +233,9 @@ fn fail_if_any(errors: Vec<FieldError>) -> Result<(), ApiError> {
 pub fn create(conn: &mut DbConn, actor: &Actor, account: NewAccount) -> Result<User, ApiError> {
     let username = normalize_username(&account.username);
     let mut errors = Vec::new();
+    if account.role == Role::Integration {
+        errors.push(integration_elsewhere());
+    }
     check_username(&username, &mut errors);
     check_display_name(&account.display_name, &mut errors);
     if let Err(e) =
@@ -292,6 +308,9 @@ pub fn update(
 ) -> Result<User, ApiError> {
     let before = UserView::try_from(current.clone())?;
     let mut errors = Vec::new();
+    if before.role == Role::Integration || changes.role == Some(Role::Integration) {
+        errors.push(integration_elsewhere());
+    }
     if let Some(name) = &changes.display_name {
         check_display_name(name, &mut errors);
     }

@@ -6,6 +6,7 @@ pub mod passwords;
 pub mod principal;
 pub mod rate_limit;
 pub mod roles;
+pub mod scopes;
 pub mod signed_in;
 pub mod tokens;
 

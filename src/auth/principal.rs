@@ -3,15 +3,16 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::roles::Role;
+use super::scopes::{Access, Scope, Scopes};
 use super::signed_in::SessionKey;
 use super::tokens::invalid_token;
 use crate::error::ApiError;
 use crate::i18n::Text;
-use crate::models::{self, users};
+use crate::models::{self, integration_clients, users};
 use crate::state::AppState;
 
 /// The authenticated user, as the database knows them now (a deactivated account or a changed
@@ -22,9 +23,14 @@ use crate::state::AppState;
 pub struct Principal {
     pub user_id: i64,
     pub username: String,
+    /// The role the caller acts in. An integration client acts as provincial staff of the province
+    /// it is restricted to, or, unrestricted, as a national reader ([`Role::Auditor`]); its scopes
+    /// then narrow what it may call.
     pub role: Role,
     pub province_code: Option<String>,
     pub commune_code: Option<String>,
+    /// An integration client's scopes; `None` for a person.
+    pub scopes: Option<Scopes>,
 }
 
 /// The administrative units a record belongs to, for visibility checks.
@@ -51,6 +57,36 @@ impl Principal {
             Ok(())
         } else {
             Err(ApiError::forbidden())
+        }
+    }
+
+    /// Whether the caller may read personal data at all (each record's territory still applies):
+    /// the ministry, admins and provincial staff, or a client granted `personal_data:read`.
+    pub fn may_read_personal_data(&self) -> bool {
+        match &self.scopes {
+            Some(scopes) => scopes.contains(Scope::PersonalDataRead),
+            None => matches!(self.role, Role::Admin | Role::Ministry | Role::Province),
+        }
+    }
+
+    /// 403 when an integration client may not call an operation with this access rule: the scope
+    /// it lacks is named, in the body and in `WWW-Authenticate` (RFC 6750 §3.1). People pass.
+    pub fn ensure_access(&self, access: Access) -> Result<(), ApiError> {
+        let Some(scopes) = &self.scopes else {
+            return Ok(());
+        };
+        match access {
+            Access::AnyClient => Ok(()),
+            Access::Scope(scope) if scopes.contains(scope) => Ok(()),
+            Access::Scope(scope) => Err(ApiError::insufficient_scope(scope)),
+            Access::People => Err(ApiError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "not_for_integration_clients",
+                Text::new(
+                    "Thao tác này dành cho người dùng, không dành cho ứng dụng tích hợp.",
+                    "This operation is for people signing in, not for integration clients.",
+                ),
+            )),
         }
     }
 
@@ -110,6 +146,13 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Set by the request guard from the documented operation; a route it does not know is
+        // closed to integration clients.
+        let access = req
+            .extensions()
+            .get::<Access>()
+            .copied()
+            .unwrap_or(Access::People);
         let token = req
             .headers()
             .get(header::AUTHORIZATION)
@@ -123,42 +166,79 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(missing_credentials)?;
-            let access = state.tokens.verify_access(&token)?;
-            let key = SessionKey {
-                user_id: access.user_id,
-                session_id: access.session_id.clone(),
-                generation: access.generation,
-            };
-            if let Some(principal) = state.signed_in.get(&key) {
-                return Ok(principal);
-            }
-            let epoch = state.signed_in.epoch();
-            let (user_id, session_id) = (access.user_id, access.session_id.clone());
-            let found = state
-                .db
-                .read(move |conn| users::find_signed_in(conn, user_id, session_id.as_deref()))
-                .await?;
-            match found {
-                Some((user, signed_out))
-                    if user.active && (signed_out || user.token_generation != access.generation) =>
-                {
-                    Err(revoked_token())
-                }
-                Some((user, _)) if user.active => {
-                    let principal = Principal {
-                        user_id: user.id,
-                        role: models::decode("users.role", &user.role)?,
-                        username: user.username,
-                        province_code: user.province_code,
-                        commune_code: user.commune_code,
-                    };
-                    state.signed_in.remember(key, principal.clone(), epoch);
-                    Ok(principal)
-                }
-                _ => Err(invalid_token()),
-            }
+            let principal = signed_in(&state, &token).await?;
+            principal.ensure_access(access)?;
+            Ok(principal)
         })
     }
+}
+
+/// The principal of a valid access token, from the sessions kept in memory or from the database.
+async fn signed_in(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let access = state.tokens.verify_access(token)?;
+    let key = SessionKey {
+        user_id: access.user_id,
+        session_id: access.session_id.clone(),
+        generation: access.generation,
+        scopes: access.scopes.as_ref().map(Scopes::to_string),
+    };
+    if let Some(principal) = state.signed_in.get(&key) {
+        return Ok(principal);
+    }
+    let epoch = state.signed_in.epoch();
+    let (user_id, session_id) = (access.user_id, access.session_id.clone());
+    let found = state
+        .db
+        .read(move |conn| {
+            let Some((user, signed_out)) = users::find_signed_in(conn, user_id, session_id.as_deref())?
+            else {
+                return Ok(None);
+            };
+            let granted = if user.role == Role::Integration.as_str() {
+                integration_clients::granted_scopes(conn, user.id)?
+            } else {
+                None
+            };
+            Ok(Some((user, signed_out, granted)))
+        })
+        .await?;
+    let Some((user, signed_out, granted)) = found else {
+        return Err(invalid_token());
+    };
+    if !user.active {
+        return Err(invalid_token());
+    }
+    if signed_out || user.token_generation != access.generation {
+        return Err(revoked_token());
+    }
+    let role: Role = models::decode("users.role", &user.role)?;
+    // A client's token carries the scopes it asked for; what the client holds now bounds them,
+    // so a scope taken away applies to the tokens already issued.
+    let (role, scopes) = match (role, access.scopes, granted) {
+        (Role::Integration, Some(asked), Some(granted)) => {
+            let acting = if user.province_code.is_some() {
+                Role::Province
+            } else {
+                Role::Auditor
+            };
+            (
+                acting,
+                Some(asked.intersection(&Scopes::parse(&granted).unwrap_or_default())),
+            )
+        }
+        (Role::Integration, _, _) | (_, Some(_), _) => return Err(invalid_token()),
+        (role, None, _) => (role, None),
+    };
+    let principal = Principal {
+        user_id: user.id,
+        role,
+        username: user.username,
+        province_code: user.province_code,
+        commune_code: user.commune_code,
+        scopes,
+    };
+    state.signed_in.remember(key, principal.clone(), epoch);
+    Ok(principal)
 }
 
 #[cfg(test)]
@@ -172,6 +252,7 @@ mod tests {
             role,
             province_code: province.map(Into::into),
             commune_code: commune.map(Into::into),
+            scopes: None,
         }
     }
 

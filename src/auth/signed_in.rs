@@ -26,6 +26,8 @@ pub struct SessionKey {
     pub user_id: i64,
     pub session_id: Option<String>,
     pub generation: i64,
+    /// An integration client's token scopes: two tokens of one client may carry different ones.
+    pub scopes: Option<String>,
 }
 
 pub struct SignedIn {
@@ -98,6 +100,7 @@ mod tests {
             user_id,
             session_id: Some("s".into()),
             generation: 0,
+            scopes: None,
         }
     }
 
@@ -108,6 +111,7 @@ mod tests {
             role: Role::Ministry,
             province_code: None,
             commune_code: None,
+            scopes: None,
         }
     }
 

@@ -10,6 +10,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::scopes::Scopes;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -33,6 +34,9 @@ pub struct AccessClaims {
     /// The user's token generation when the token was signed (see `users.token_generation`).
     #[serde(default, rename = "gen")]
     pub generation: i64,
+    /// An integration client's scopes, space-separated (RFC 9068 §2.2.3); absent for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// What a valid access token says about its bearer; the principal extractor checks it against the
@@ -42,6 +46,8 @@ pub struct VerifiedAccess {
     pub user_id: i64,
     pub session_id: Option<String>,
     pub generation: i64,
+    /// Granted to an integration client's token; `None` for a person's.
+    pub scopes: Option<Scopes>,
 }
 
 pub struct TokenService {
@@ -87,6 +93,27 @@ impl TokenService {
             role: user.role.clone(),
             sid: session_id.map(str::to_owned),
             generation: user.token_generation,
+            scope: None,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
+    }
+
+    /// Signs an access token for the integration client `user`, carrying `scopes`.
+    pub fn issue_client_access(&self, user: &User, scopes: &Scopes) -> Result<String, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = AccessClaims {
+            sub: user.id.to_string(),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + self.access_ttl.as_secs(),
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            role: user.role.clone(),
+            sid: None,
+            generation: user.token_generation,
+            scope: Some(scopes.to_string()),
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::internal(format!("token signing failed: {e}")))
@@ -108,6 +135,12 @@ impl TokenService {
             user_id: data.claims.sub.parse().map_err(|_| invalid_token())?,
             session_id: data.claims.sid,
             generation: data.claims.generation,
+            scopes: data
+                .claims
+                .scope
+                .as_deref()
+                .map(|s| Scopes::parse(s).map_err(|_| invalid_token()))
+                .transpose()?,
         })
     }
 }

@@ -80,6 +80,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    integration_clients (user_id) {
+        user_id -> BigInt,
+        scopes -> Text,
+        contact -> Nullable<Text>,
+        secret_hash -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_valid_until -> Nullable<Timestamp>,
+        secret_rotated_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -468,6 +481,7 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(integration_clients -> users (user_id));
 diesel::joinable!(beneficiary_annual_figures -> beneficiaries (beneficiary_id));
 diesel::joinable!(beneficiary_personal_data -> beneficiaries (beneficiary_id));
 diesel::joinable!(communes_2025 -> provinces_2025 (province_code));
@@ -488,6 +502,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     districts_pre2025,
     reference_data_versions,
     users,
+    integration_clients,
     refresh_tokens,
     audit_events,
     beneficiaries,

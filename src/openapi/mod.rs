@@ -14,6 +14,7 @@ mod examples;
 pub mod limits;
 mod links;
 mod routes;
+mod security;
 
 pub use routes::{ParameterProblem, RouteTable};
 
@@ -29,6 +30,7 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
         "x-internal": false,
     }]);
     describe_cors_header(&mut value);
+    security::apply(&mut value);
     links::apply(&mut value);
     examples::apply(&mut value);
     limits::apply(&mut value);
@@ -160,6 +162,7 @@ problem_responses! {
         (name = "operations", description = "Liveness and readiness"),
         (name = "auth", description = "Đăng nhập / Sign-in, tokens and the current user"),
         (name = "users", description = "Người dùng / User accounts (managed by admins)"),
+        (name = "integration-clients", description = "Ứng dụng tích hợp / Integration clients: service accounts of third-party systems, with scopes (managed by admins)"),
         (name = "beneficiaries", description = "Cơ sở công nghiệp nông thôn / Rural industrial establishments, their duplicates and yearly figures"),
         (name = "organizations", description = "Đơn vị thực hiện / Implementing units: provincial centres, departments, the ministry's agency"),
         (name = "projects", description = "Đề án khuyến công / Projects: lifecycle, budget by source, adjustments, money movements, indicators"),
@@ -196,7 +199,9 @@ impl Modify for BearerScheme {
              any other, `none` included, are refused); `exp`, `nbf`, `iss`, `aud` and `sub` are required \
              and checked; tokens live 15 minutes by default. The account behind `sub` is read on every \
              request, and a token is refused once its session is signed out or the account's sessions are \
-             revoked (password reset, role change, sign out everywhere)."
+             revoked (password reset, role change, sign out everywhere). Integration clients get theirs \
+             from `POST /api/v1/auth/token` (client credentials); each operation names the scope it needs \
+             (`security`), and a token without it is answered 403 `insufficient_scope` naming the scope."
                 .to_owned(),
         );
         components.add_security_scheme("bearer", SecurityScheme::Http(http));

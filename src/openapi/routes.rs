@@ -154,6 +154,12 @@ impl RouteTable {
             .min_by_key(|(route, _)| route.segments.iter().filter(|s| s.starts_with('{')).count())
     }
 
+    /// The documented template of the route serving `method path` (`/api/v1/projects/{id}`).
+    pub fn template(&self, method: &str, path: &str) -> Option<String> {
+        self.operation(method, path)
+            .map(|(route, _)| route.segments.join("/"))
+    }
+
     /// The query parameters the operation at `method path` declares, or `None` for a request no
     /// documented operation serves (left to the router).
     pub fn query_parameters(&self, method: &str, path: &str) -> Option<Vec<&str>> {

@@ -239,6 +239,12 @@ async fn every_list_as_csv_holds_what_its_pages_hold() {
         .send()
         .await
         .assert_status(201);
+    app.post("/api/v1/integration-clients")
+        .bearer(&admin)
+        .json(json!({"name": "Kho dữ liệu của Bộ", "scopes": ["stats:read"], "contact": "0243 825 1234"}))
+        .send()
+        .await
+        .assert_status(201);
     let rounds = every_item(&app, &admin, "/api/v1/selection-rounds").await;
     let round = rounds
         .iter()
@@ -264,6 +270,7 @@ async fn every_list_as_csv_holds_what_its_pages_hold() {
 
     let lists: Vec<(String, &str)> = vec![
         ("/api/v1/users".to_owned(), "tai-khoan.csv"),
+        ("/api/v1/integration-clients".to_owned(), "ung-dung-tich-hop.csv"),
         ("/api/v1/organizations".to_owned(), "don-vi.csv"),
         ("/api/v1/audit-events".to_owned(), "nhat-ky.csv"),
         ("/api/v1/support-caps".to_owned(), "muc-ho-tro.csv"),

@@ -88,6 +88,7 @@ fn every_operation_has_summary_tag_and_error_responses() {
                     "/readyz",
                     "/api/v1/auth/login",
                     "/api/v1/auth/refresh",
+                    "/api/v1/auth/token",
                 ]
                 .contains(&path.as_str());
             assert_eq!(secured, !public, "{name}: security scheme");

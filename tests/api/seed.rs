@@ -62,6 +62,7 @@ fn ministry(app: &TestApp) -> (Principal, String) {
         role: Role::Ministry,
         province_code: None,
         commune_code: None,
+        scopes: None,
     };
     (principal, app.token_for(&user))
 }

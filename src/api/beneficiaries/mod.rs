@@ -68,7 +68,8 @@ pub struct Beneficiary {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Personal data (dữ liệu cá nhân): present only for `admin`, `ministry` and `province` staff
-    /// of the establishment's province; never for `auditor`, `commune`, `judge` or `integration`.
+    /// of the establishment's province, and for integration clients granted `personal_data:read`
+    /// (within their territory); never for `auditor`, `commune` or `judge`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub personal_data: Option<PersonalData>,
 }
@@ -184,11 +185,7 @@ pub fn owner(row: &BeneficiaryRow) -> Owner<'_> {
 
 /// Whether the principal may see the personal data of `row`.
 pub fn shows_personal_data(principal: &Principal, row: &BeneficiaryRow) -> bool {
-    match principal.role {
-        Role::Admin | Role::Ministry => true,
-        Role::Province => principal.sees(owner(row)),
-        _ => false,
-    }
+    principal.may_read_personal_data() && principal.sees(owner(row))
 }
 
 /// 404 unless visible; 403 unless the principal's role writes establishments.

@@ -414,7 +414,7 @@ pub async fn list_beneficiaries(
             .map(|q| TextSearch::new(q, state.db.search_index())),
     };
     let mut columns = CSV_COLUMNS.to_vec();
-    if matches!(principal.role, Role::Admin | Role::Ministry | Role::Province) {
+    if principal.may_read_personal_data() {
         columns.extend(CSV_PERSONAL_COLUMNS);
     }
     let csv = CsvList {

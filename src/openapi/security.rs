@@ -1,0 +1,49 @@
+//! What each operation asks of an integration client, written into the document from the same
+//! rule the server enforces ([`crate::auth::scopes::access`]): `security: [{bearer: [scope]}]`
+//! for the operations a scope opens, a sentence in the description of those no client may call,
+//! and the 403 every authenticated operation may then answer.
+
+use serde_json::{Value, json};
+
+use crate::auth::scopes::{self, Access};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+pub fn apply(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        for method in METHODS {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let signed_in = operation
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if !signed_in {
+                continue;
+            }
+            let note = match scopes::access(method, path) {
+                Access::Scope(scope) => {
+                    operation.insert("security".into(), json!([{ "bearer": [scope.as_str()] }]));
+                    format!("Integration clients need the scope `{scope}`.")
+                }
+                Access::AnyClient => "Open to every integration client.".to_owned(),
+                Access::People => "Not open to integration clients.".to_owned(),
+            };
+            let description = operation
+                .get("description")
+                .and_then(Value::as_str)
+                .map(|d| format!("{d}\n\n{note}"))
+                .unwrap_or(note);
+            operation.insert("description".into(), Value::String(description));
+            if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                responses
+                    .entry("403")
+                    .or_insert_with(|| json!({ "$ref": "#/components/responses/Forbidden" }));
+            }
+        }
+    }
+}
