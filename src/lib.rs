@@ -96,6 +96,7 @@ pub fn build_app(
         .service(SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/api/openapi.json", document))
         .route("/docs", web::get().to(docs_redirect))
         .default_service(web::to(api::fallback::unmatched))
+        .wrap(from_fn(api::idempotency::middleware))
         .wrap(from_fn(api::guard::check_input))
         .wrap(from_fn(context::middleware))
         // Only when metrics are served: matching the route pattern costs every request.

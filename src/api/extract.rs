@@ -79,31 +79,37 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             if declared_length.is_some_and(|len| len > limit) {
                 return Err(ApiError::payload_too_large(limit));
             }
-            let read = async {
-                let mut body = web::BytesMut::new();
-                while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|e| {
-                        ApiError::bad_request(
-                            "unreadable_body",
-                            Text::new(
-                                format!("Không đọc được nội dung: {e}"),
-                                format!("The body could not be read: {e}"),
-                            ),
-                        )
-                    })?;
-                    if body.len() + chunk.len() > limit {
-                        return Err(ApiError::payload_too_large(limit));
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                Ok(body)
-            };
-            let body = actix_web::rt::time::timeout(limits.read_timeout, read)
-                .await
-                .map_err(|_| body_timeout(limits.read_timeout))??;
+            let body = read_body(&mut payload, limits).await?;
             parse_json(&body).map(ApiJson)
         })
     }
+}
+
+/// Reads a whole request body within `limits` (its size and the time it may take to arrive).
+pub async fn read_body(payload: &mut Payload, limits: BodyLimits) -> Result<web::BytesMut, ApiError> {
+    let limit = limits.max_bytes;
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::bad_request(
+                    "unreadable_body",
+                    Text::new(
+                        format!("Không đọc được nội dung: {e}"),
+                        format!("The body could not be read: {e}"),
+                    ),
+                )
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    actix_web::rt::time::timeout(limits.read_timeout, read)
+        .await
+        .map_err(|_| body_timeout(limits.read_timeout))?
 }
 
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

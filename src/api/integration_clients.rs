@@ -265,10 +265,12 @@ pub async fn create_client(
             check_name(&body.name, &mut errors);
             let contact = clean(body.contact);
             check_contact(contact.as_deref(), &mut errors);
-            let province_code = clean(body.province_code);
+            let province_code = body.province_code;
             check_scopes(&body.scopes, province_code.as_deref(), &mut errors);
             if let Some(code) = &province_code
-                && admin_units::find_province_2025(conn, code)?.is_none()
+                && (code.len() != 2
+                    || !code.bytes().all(|b| b.is_ascii_digit())
+                    || admin_units::find_province_2025(conn, code)?.is_none())
             {
                 errors.push(FieldError::new(
                     "province_code",

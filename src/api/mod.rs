@@ -15,6 +15,7 @@ pub mod extract;
 pub mod fallback;
 pub mod guard;
 pub mod health;
+pub mod idempotency;
 pub mod integration_clients;
 pub mod organizations;
 pub mod programmes;

@@ -142,7 +142,7 @@ fn credentials(req: &HttpRequest, form: &ClientTokenRequest) -> Result<(String, 
     }
 }
 
-/// Reads the form; a field given twice or unknown is a malformed request.
+/// Reads the form; a parameter given twice is a malformed request, an unknown one is ignored.
 fn read_form(req: &HttpRequest, body: &[u8]) -> Result<ClientTokenRequest, ApiError> {
     let form_type = req
         .headers()
@@ -177,12 +177,8 @@ fn read_form(req: &HttpRequest, body: &[u8]) -> Result<ClientTokenRequest, ApiEr
             "scope" => form.scope = Some(value),
             "client_id" => form.client_id = Some(value),
             "client_secret" => form.client_secret = Some(value),
-            _ => {
-                return Err(invalid_request(
-                    &format!("The parameter `{name}` is not supported."),
-                    &format!("Tham số `{name}` không được hỗ trợ."),
-                ));
-            }
+            // RFC 6749 §3.2: unrecognized parameters are ignored.
+            _ => {}
         }
     }
     match grant.as_deref() {

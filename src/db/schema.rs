@@ -93,6 +93,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (caller, idempotency_key) {
+        caller -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -503,6 +516,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reference_data_versions,
     users,
     integration_clients,
+    idempotency_keys,
     refresh_tokens,
     audit_events,
     beneficiaries,

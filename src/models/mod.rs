@@ -4,6 +4,7 @@ pub mod admin_units;
 pub mod audit;
 pub mod beneficiaries;
 pub mod certification;
+pub mod idempotency_keys;
 pub mod integration_clients;
 pub mod organizations;
 pub mod outcomes;

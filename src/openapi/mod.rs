@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{PROBLEM_CONTENT_TYPE, Problem, ProblemFieldError};
 
 mod examples;
+mod idempotency;
 pub mod limits;
 mod links;
 mod routes;
@@ -31,6 +32,7 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> serde_json::Value {
     }]);
     describe_cors_header(&mut value);
     security::apply(&mut value);
+    idempotency::apply(&mut value);
     links::apply(&mut value);
     examples::apply(&mut value);
     limits::apply(&mut value);

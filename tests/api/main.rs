@@ -16,6 +16,7 @@ mod cors;
 mod csv_export;
 mod errors;
 mod health;
+mod idempotency;
 mod integrations;
 mod openapi;
 mod outage;
