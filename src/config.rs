@@ -70,6 +70,8 @@ pub struct Config {
     pub certificate_validity_years: i32,
     /// Requests per minute one client address may make to the public endpoints.
     pub public_requests_per_minute: u32,
+    /// Requests per minute one integration client may make with its tokens.
+    pub client_requests_per_minute: u32,
     /// How long a checked session is trusted without reading the account again on another
     /// instance (changes made through this instance apply at once); zero reads it every request.
     pub principal_cache_ttl: Duration,
@@ -161,6 +163,7 @@ impl Config {
             selection_qualifying_score: parse(&var, "SELECTION_QUALIFYING_SCORE", "70")?,
             certificate_validity_years: parse(&var, "CERTIFICATE_VALIDITY_YEARS", "3")?,
             public_requests_per_minute: parse(&var, "PUBLIC_REQUESTS_PER_MINUTE", "120")?,
+            client_requests_per_minute: parse(&var, "CLIENT_REQUESTS_PER_MINUTE", "600")?,
             principal_cache_ttl: Duration::from_secs(parse(&var, "PRINCIPAL_CACHE_SECS", "5")?),
             public_cache_ttl: Duration::from_secs(parse(&var, "PUBLIC_CACHE_SECS", "30")?),
             client_secret_grace: Duration::from_secs(parse(&var, "CLIENT_SECRET_GRACE_SECS", "86400")?),
@@ -208,6 +211,10 @@ impl Config {
             (
                 "PUBLIC_REQUESTS_PER_MINUTE",
                 u64::from(self.public_requests_per_minute),
+            ),
+            (
+                "CLIENT_REQUESTS_PER_MINUTE",
+                u64::from(self.client_requests_per_minute),
             ),
             ("ACCESS_TOKEN_TTL_SECS", self.access_token_ttl.as_secs()),
             ("REFRESH_TOKEN_TTL_SECS", self.refresh_token_ttl.as_secs()),

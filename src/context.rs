@@ -13,6 +13,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{Ready, ready};
 use tracing::Instrument;
 
+use crate::auth::rate_limit::Allowance;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 
@@ -97,6 +98,15 @@ pub async fn middleware(
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    // An integration client's allowance, counted when its token was checked.
+    let allowance = response.request().extensions().get::<Allowance>().copied();
+    if let Some(allowance) = allowance {
+        for (name, value) in allowance.headers() {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+                response.headers_mut().insert(name, value);
+            }
+        }
     }
     let status = response.status().as_u16();
     span.in_scope(|| {

@@ -16,6 +16,8 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub login_limiter: Arc<LoginLimiter>,
     pub public_limiter: Arc<PublicLimiter>,
+    /// Each integration client's allowance, keyed by its account id.
+    pub client_limiter: Arc<PublicLimiter>,
     /// Sessions checked in the last few seconds (see [`crate::auth::signed_in`]).
     pub signed_in: Arc<SignedIn>,
     /// Public certificate answers kept in memory (see [`crate::api::certification::answers`]).
@@ -31,6 +33,7 @@ impl AppState {
                 config.login_limit_per_client,
             )),
             public_limiter: Arc::new(PublicLimiter::new(config.public_requests_per_minute)),
+            client_limiter: Arc::new(PublicLimiter::new(config.client_requests_per_minute)),
             signed_in: Arc::new(SignedIn::new(config.principal_cache_ttl)),
             public_answers: Arc::new(PublicAnswers::new(config.public_cache_ttl)),
             config: Arc::new(config),

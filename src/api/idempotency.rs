@@ -30,7 +30,7 @@ use crate::state::AppState;
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
 /// How a key may be written: an RFC 8941 string (quoted) or the same characters bare, 1–255 of them.
-pub const KEY_PATTERN: &str = r#"^"?[A-Za-z0-9._:+/=~-]{1,255}"?$"#;
+pub const KEY_PATTERN: &str = r#"^("[A-Za-z0-9._:+/=~-]{1,255}"|[A-Za-z0-9._:+/=~-]{1,255})$"#;
 /// How long an answer is kept.
 const KEPT_HOURS: i64 = 24;
 
@@ -44,11 +44,12 @@ pub fn applies(path: &str) -> bool {
 
 /// The key itself, without the quotes of its structured-field form.
 fn parse_key(value: &HeaderValue) -> Result<String, ApiError> {
-    let text = value.to_str().unwrap_or_default().trim();
-    let bare = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
+    let text = value.to_str().unwrap_or_default();
+    // Quoted on both sides or on neither.
+    let bare = match text.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"').unwrap_or(text),
+        None => text,
+    };
     let fits = (1..=255).contains(&bare.len())
         && bare
             .bytes()
@@ -228,4 +229,39 @@ pub async fn middleware(
     }
     let response = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(request, response).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented pattern and the parser agree: a fuzzer reading the document sends only keys
+    /// the server takes.
+    #[test]
+    fn the_parser_takes_exactly_what_the_pattern_allows() {
+        let pattern = regex_lite::Regex::new(KEY_PATTERN).unwrap();
+        let long = "a".repeat(255);
+        let too_long = "a".repeat(256);
+        let quoted_long = format!("\"{long}\"");
+        for sample in [
+            "abc",
+            "\"abc\"",
+            "\"abc",
+            "abc\"",
+            "\"\"",
+            "\"",
+            "",
+            "a b",
+            "8e03978e-40d5-43e8-bc93-6894a57f9324",
+            "YWJj+/=",
+            long.as_str(),
+            too_long.as_str(),
+            quoted_long.as_str(),
+            "\"a\"b\"",
+        ] {
+            let parsed = parse_key(&HeaderValue::from_str(sample).unwrap());
+            assert_eq!(parsed.is_ok(), pattern.is_match(sample), "{sample:?}");
+        }
+        assert_eq!(parse_key(&HeaderValue::from_static("\"abc\"")).unwrap(), "abc");
+    }
 }

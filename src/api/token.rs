@@ -165,7 +165,11 @@ fn read_form(req: &HttpRequest, body: &[u8]) -> Result<ClientTokenRequest, ApiEr
     };
     let mut grant = None;
     for (name, value) in form_urlencoded::parse(body) {
-        if !seen.insert(name.to_string()) {
+        let known = matches!(
+            name.as_ref(),
+            "grant_type" | "scope" | "client_id" | "client_secret"
+        );
+        if known && !seen.insert(name.to_string()) {
             return Err(invalid_request(
                 &format!("The parameter `{name}` is given more than once."),
                 &format!("Tham số `{name}` xuất hiện nhiều lần."),

@@ -163,11 +163,18 @@ impl FromRequest for Principal {
                     .eq_ignore_ascii_case("bearer")
                     .then(|| token.trim().to_owned())
             });
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or_else(missing_credentials)?;
             let principal = signed_in(&state, &token).await?;
             principal.ensure_access(access)?;
+            if principal.scopes.is_some() {
+                // Integration clients have a request budget; its state goes out in the answer's
+                // `RateLimit-*` headers (added by the request context).
+                let allowance = state.client_limiter.check(&principal.user_id.to_string())?;
+                req.extensions_mut().insert(allowance);
+            }
             Ok(principal)
         })
     }

@@ -73,7 +73,8 @@ impl Allowance {
     }
 }
 
-/// Requests to the public endpoints (no sign-in) are limited per client address.
+/// Requests to the public endpoints (no sign-in) are limited per client address; the same
+/// allowance per minute limits each integration client's requests, keyed by its account.
 pub struct PublicLimiter {
     by_client: RateLimiter<
         String,

@@ -1,7 +1,8 @@
 //! What each operation asks of an integration client, written into the document from the same
 //! rule the server enforces ([`crate::auth::scopes::access`]): `security: [{bearer: [scope]}]`
 //! for the operations a scope opens, a sentence in the description of those no client may call,
-//! and the 403 every authenticated operation may then answer.
+//! the 403 every authenticated operation may then answer, and the `RateLimit-*` headers of a
+//! client's answers.
 
 use serde_json::{Value, json};
 
@@ -25,7 +26,11 @@ pub fn apply(document: &mut Value) {
             if !signed_in {
                 continue;
             }
-            let note = match scopes::access(method, path) {
+            let access = scopes::access(method, path);
+            if access != Access::People {
+                describe_allowance(operation);
+            }
+            let note = match access {
                 Access::Scope(scope) => {
                     operation.insert("security".into(), json!([{ "bearer": [scope.as_str()] }]));
                     format!("Integration clients need the scope `{scope}`.")
@@ -46,4 +51,36 @@ pub fn apply(document: &mut Value) {
             }
         }
     }
+}
+
+/// The `RateLimit-*` headers an integration client's answers carry
+/// (draft-ietf-httpapi-ratelimit-headers), on each successful answer of an operation clients call.
+fn describe_allowance(operation: &mut serde_json::Map<String, Value>) {
+    let header = |description: &str| {
+        json!({
+            "description": format!("Integration clients only: {description} (`CLIENT_REQUESTS_PER_MINUTE`)."),
+            "schema": {"type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64},
+        })
+    };
+    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (status, response) in responses.iter_mut() {
+        if !status.starts_with('2') {
+            continue;
+        }
+        let Some(response) = response.as_object_mut() else {
+            continue;
+        };
+        if response.contains_key("$ref") {
+            continue;
+        }
+        let headers = response.entry("headers").or_insert_with(|| json!({}));
+        headers["RateLimit-Limit"] = header("requests allowed per minute");
+        headers["RateLimit-Remaining"] = header("requests left now");
+        headers["RateLimit-Reset"] = header("seconds until the full allowance is back");
+    }
+    responses
+        .entry("429")
+        .or_insert_with(|| json!({ "$ref": "#/components/responses/TooManyRequests" }));
 }

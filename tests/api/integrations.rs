@@ -466,3 +466,37 @@ async fn the_document_names_the_scope_each_operation_needs() {
     assert!(token["requestBody"]["content"][FORM].is_object());
     assert!(token["security"].is_null());
 }
+
+#[actix_web::test]
+async fn a_client_spends_its_request_budget_and_then_waits() {
+    let app = TestApp::with_config(&[("CLIENT_REQUESTS_PER_MINUTE", "3")]);
+    let (_, admin) = app.admin();
+    let (id, secret) = credentials(
+        &create_client(
+            &app,
+            &admin,
+            json!({"name": "Kho dữ liệu", "scopes": ["projects:read"]}),
+        )
+        .await,
+    );
+    let client = token(&app, &id, &secret).await;
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let answer = app.get("/api/v1/projects").bearer(&client).send().await;
+        answer.assert_status(200);
+        assert_eq!(answer.header("ratelimit-limit"), Some("3"));
+        remaining.push(answer.header("ratelimit-remaining").unwrap().to_owned());
+    }
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let refused = app.get("/api/v1/projects").bearer(&client).send().await;
+    refused.assert_problem(429, "rate_limited");
+    assert!(
+        refused
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().unwrap() >= 1)
+    );
+    // People are not counted against it.
+    let person = app.get("/api/v1/projects").bearer(&admin).send().await;
+    person.assert_status(200);
+    assert!(person.header("ratelimit-limit").is_none());
+}
