@@ -59,7 +59,7 @@ fn describe_allowance(operation: &mut serde_json::Map<String, Value>) {
     let header = |description: &str| {
         json!({
             "description": format!("Integration clients only: {description} (`CLIENT_REQUESTS_PER_MINUTE`)."),
-            "schema": {"type": "integer", "minimum": 0, "maximum": 4_294_967_295_u64},
+            "schema": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 4_294_967_295_u64},
         })
     };
     let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else {
