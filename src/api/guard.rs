@@ -107,8 +107,10 @@ pub async fn check_input(
     if let Err(error) = check_request(&req, routes) {
         return Ok(req.error_response(error).map_into_right_body());
     }
-    // Which scope an integration client needs here, for the principal extractor to check.
-    if let Some(template) = routes.and_then(|r| r.template(req.method().as_str(), req.path())) {
+    // Which scope an integration client needs here, for the principal extractor to check; only
+    // a request with credentials can be a client's.
+    let signed = req.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+    if signed && let Some(template) = routes.and_then(|r| r.template(req.method().as_str(), req.path())) {
         let access = scopes::access(req.method().as_str(), &template);
         req.extensions_mut().insert(access);
     }

@@ -117,7 +117,16 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    // Only a POST that carries a key, to a path that takes one, from a caller with a valid token
+    // (otherwise the handler answers 401) is handled here; every other request runs as it is,
+    // without the token being checked twice.
     let header = req.headers().get(HEADER).cloned();
+    let (Some(header), true) = (
+        header,
+        req.method() == actix_web::http::Method::POST && applies(req.path()),
+    ) else {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    };
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let caller = state.as_ref().and_then(|state| {
         let token = req
@@ -132,14 +141,9 @@ pub async fn middleware(
             .trim();
         state.tokens.verify_access(token).ok()
     });
-    // Without a key, on another method or path, or without a valid token (the handler answers
-    // 401), the request runs as it is.
-    let (Some(header), Some(state), Some(caller)) = (header, state, caller) else {
+    let (Some(state), Some(caller)) = (state, caller) else {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
-    if req.method() != actix_web::http::Method::POST || !applies(req.path()) {
-        return next.call(req).await.map(ServiceResponse::map_into_left_body);
-    }
     let refuse = |req: ServiceRequest, error: ApiError| Ok(req.error_response(error).map_into_right_body());
     let key = match parse_key(&header) {
         Ok(key) => key,
