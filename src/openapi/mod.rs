@@ -92,22 +92,23 @@ fn responses_mut(document: &mut serde_json::Value) -> Vec<&mut serde_json::Value
 /// Declares a reusable error response (`#/components/responses/<Name>`) with the problem body;
 /// `retry_after` ones also carry the `Retry-After` header.
 macro_rules! problem_responses {
-    ($($name:ident => $description:literal $(, $retry_after:ident)?;)+) => {
+    ($($name:ident => $description:literal $(, $header:ident)?;)+) => {
         $(
             #[doc = $description]
             pub struct $name;
 
             impl<'s> utoipa::ToResponse<'s> for $name {
                 fn response() -> (&'s str, RefOr<Response>) {
-                    let retry_after = false $(|| stringify!($retry_after) == "retry_after")?;
-                    (stringify!($name), problem_response($description, retry_after).into())
+                    let retry_after = false $(|| stringify!($header) == "retry_after")?;
+                    let challenge = false $(|| stringify!($header) == "www_authenticate")?;
+                    (stringify!($name), problem_response($description, retry_after, challenge).into())
                 }
             }
         )+
     };
 }
 
-fn problem_response(description: &str, retry_after: bool) -> Response {
+fn problem_response(description: &str, retry_after: bool, challenge: bool) -> Response {
     let mut response = ResponseBuilder::new().description(description).content(
         PROBLEM_CONTENT_TYPE,
         Content::new(Some(Ref::from_schema_name("Problem"))),
@@ -126,13 +127,29 @@ fn problem_response(description: &str, retry_after: bool) -> Response {
                 .build(),
         );
     }
+    if challenge {
+        let text = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(512));
+        response = response.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(Some(text))
+                .description(Some(
+                    "The challenge (RFC 9110 §11.6.1): `Bearer error=\"insufficient_scope\", scope=\"…\"` when an \
+                     integration client's token lacks a scope (RFC 6750 §3.1); `Basic realm=\"khuyencong\"` when the \
+                     token endpoint refuses a client's credentials.",
+                ))
+                .build(),
+        );
+    }
     response.build()
 }
 
 problem_responses! {
     BadRequest => "Malformed request: invalid JSON, wrong field types, unknown fields or query parameters, control characters, bad cursor.";
-    Unauthorized => "Missing, invalid, expired or revoked credentials.";
-    Forbidden => "The caller's role may not perform this action.";
+    Unauthorized => "Missing, invalid, expired or revoked credentials.", www_authenticate;
+    Forbidden => "The caller's role may not perform this action, or an integration client's token lacks the scope the operation names.", www_authenticate;
     NotFound => "No such resource, or not visible to the caller.";
     Conflict => "The request conflicts with an existing record (for example a duplicate).";
     PreconditionFailed => "`If-Match` names an old version; reload the record and retry.";

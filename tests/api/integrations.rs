@@ -461,6 +461,13 @@ async fn the_document_names_the_scope_each_operation_needs() {
             }
         }
     }
+    // The challenges a client may meet are described where they are sent.
+    for response in ["Forbidden", "Unauthorized"] {
+        assert!(
+            document["components"]["responses"][response]["headers"]["WWW-Authenticate"].is_object(),
+            "{response} does not describe WWW-Authenticate"
+        );
+    }
     // The token endpoint takes a form, and needs no token.
     let token = &document["paths"]["/api/v1/auth/token"]["post"];
     assert!(token["requestBody"]["content"][FORM].is_object());
