@@ -82,6 +82,17 @@ pub struct Config {
     pub client_secret_grace: Duration,
     /// Where the Prometheus metrics are served; off when unset.
     pub metrics_addr: Option<SocketAddr>,
+    /// Webhook delivery: plain `http://` to a loopback address is accepted (development only).
+    pub webhook_allow_loopback: bool,
+    /// The wait before the first retry of a failed delivery; each retry waits four times longer
+    /// (at most six hours).
+    pub webhook_retry_base: Duration,
+    /// How long a delivery is retried, and how long a subscription may fail without a break
+    /// before it is disabled.
+    pub webhook_retry_window: Duration,
+    /// How often the delivery worker looks for due deliveries; zero turns it off (an instance
+    /// that only answers requests).
+    pub webhook_poll: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -171,6 +182,10 @@ impl Config {
                 Some(_) => Some(parse(&var, "METRICS_ADDR", "")?),
                 None => None,
             },
+            webhook_allow_loopback: parse(&var, "WEBHOOK_ALLOW_LOOPBACK", "false")?,
+            webhook_retry_base: Duration::from_millis(parse(&var, "WEBHOOK_RETRY_BASE_MS", "5000")?),
+            webhook_retry_window: Duration::from_secs(parse(&var, "WEBHOOK_RETRY_WINDOW_SECS", "86400")?),
+            webhook_poll: Duration::from_millis(parse(&var, "WEBHOOK_POLL_MS", "1000")?),
         };
         config.check()?;
         Ok(config)
@@ -238,6 +253,11 @@ impl Config {
                 u64::from(self.login_limit_per_client.attempts),
             ),
             ("LOGIN_WINDOW_SECS", self.login_limit_per_client.per.as_secs()),
+            (
+                "WEBHOOK_RETRY_BASE_MS",
+                self.webhook_retry_base.as_millis() as u64,
+            ),
+            ("WEBHOOK_RETRY_WINDOW_SECS", self.webhook_retry_window.as_secs()),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));

@@ -19,6 +19,7 @@ pub mod pagination;
 pub mod seed;
 pub mod state;
 pub mod telemetry;
+pub mod webhooks;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

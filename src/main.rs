@@ -149,8 +149,10 @@ fn serve(config: Config) -> Result<(), String> {
     let bind_addr = config.bind_addr;
     tracing::info!(database = %redact_url(&config.database_url), address = %bind_addr, "serving the khuyến công registry");
     let metrics_addr = config.metrics_addr;
+    // Deliveries are rows: a worker started here picks up what an earlier run left.
+    let deliverer = khuyencong::webhooks::Deliverer::spawn(db.clone(), &config);
     let state = AppState::new(config, db);
-    actix_web::rt::System::new().block_on(async move {
+    let served = actix_web::rt::System::new().block_on(async move {
         let metrics = match metrics_addr {
             Some(address) => {
                 let handle = instruments::install();
@@ -176,7 +178,11 @@ fn serve(config: Config) -> Result<(), String> {
             None => api.await,
         }
         .map_err(|e| format!("server stopped: {e}"))
-    })
+    });
+    if let Some(deliverer) = deliverer {
+        deliverer.stop();
+    }
+    served
 }
 
 fn seed_database(config: Config, scale: f64, seed: u64, password: Option<String>) -> Result<(), String> {

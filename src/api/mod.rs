@@ -11,6 +11,7 @@ pub mod certification;
 pub mod checks;
 pub mod cors;
 pub mod csv_export;
+pub mod events;
 pub mod extract;
 pub mod fallback;
 pub mod guard;
@@ -25,6 +26,7 @@ pub mod stats;
 pub mod support_caps;
 pub mod token;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -49,6 +51,14 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(integration_clients::update_client)
             .service(integration_clients::rotate_secret)
             .service(audit_events::list_audit_events)
+            .service(events::list_events)
+            .service(webhooks::list_webhooks)
+            .service(webhooks::create_webhook)
+            .service(webhooks::get_webhook)
+            .service(webhooks::update_webhook)
+            .service(webhooks::delete_webhook)
+            .service(webhooks::list_deliveries)
+            .service(webhooks::retry_delivery)
             .service(admin_units::list_provinces)
             .service(admin_units::get_province)
             .service(admin_units::list_communes)

@@ -56,6 +56,8 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<RoundStatus>(),
         entry::<RoundAction>(),
         entry::<CertificateStatus>(),
+        entry::<crate::domain::events::EventType>(),
+        entry::<crate::api::webhooks::DeliveryState>(),
         entry::<crate::api::stats::projects::ProjectDimension>(),
         entry::<crate::api::stats::certification::CertificationDimension>(),
         entry::<crate::api::stats::outcomes::OutcomeDimension>(),

@@ -493,6 +493,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        position -> Nullable<BigInt>,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        entity_type -> Text,
+        entity_id -> Text,
+        province_code -> Nullable<Text>,
+        payload -> Text,
+        personal_data -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> BigInt,
+        owner_user_id -> BigInt,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        province_code -> Nullable<Text>,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        event_id -> BigInt,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        attempted_at -> Timestamp,
+        duration_ms -> BigInt,
+        status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_deliveries -> events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
+diesel::joinable!(webhook_subscriptions -> users (owner_user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(integration_clients -> users (user_id));
 diesel::joinable!(beneficiary_annual_figures -> beneficiaries (beneficiary_id));
@@ -509,6 +573,10 @@ diesel::joinable!(selection_scores -> selection_entries (entry_id));
 diesel::joinable!(certificates -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    events,
+    webhook_subscriptions,
+    webhook_deliveries,
+    webhook_attempts,
     provinces_pre2025,
     provinces_2025,
     communes_2025,

@@ -3,6 +3,7 @@
 pub mod admin_units;
 pub mod beneficiaries;
 pub mod certification;
+pub mod events;
 pub mod identifiers;
 pub mod labels;
 pub mod outcomes;

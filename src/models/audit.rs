@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::context::RequestContext;
 use crate::db::schema::audit_events;
 use crate::db::{DbBackend, DbConn};
+use crate::domain::events::EventType;
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -69,6 +70,15 @@ impl Actor {
         }
     }
 
+    /// Changes the server makes on its own (the webhook worker disabling a failing subscription).
+    pub fn worker(name: &str) -> Actor {
+        Actor {
+            user_id: None,
+            username: name.to_owned(),
+            request_id: None,
+        }
+    }
+
     /// The user acting on their own session (login, refresh), before any principal exists.
     pub fn user(user_id: i64, username: &str, context: &RequestContext) -> Actor {
         Actor {
@@ -95,10 +105,30 @@ pub fn snapshot(record: &impl Serialize) -> Option<serde_json::Value> {
     serde_json::to_value(record).ok()
 }
 
+/// Writes the audit event of a change and, when the change means something to integrators, its
+/// domain event for the feed and the webhooks ([`EventType::of`]), in the caller's transaction.
 pub fn record(conn: &mut DbConn, actor: &Actor, change: Change<'_>) -> Result<(), ApiError> {
+    let occurred_at = super::now();
+    if let Some(event_type) = EventType::of(change.entity_type, change.action) {
+        let payload = change
+            .after
+            .as_ref()
+            .or(change.before.as_ref())
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        super::events::append(
+            conn,
+            event_type,
+            occurred_at,
+            change.entity_type,
+            &change.entity_id,
+            change.province_code,
+            &payload,
+        )?;
+    }
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::occurred_at.eq(super::now()),
+            audit_events::occurred_at.eq(occurred_at),
             audit_events::actor_user_id.eq(actor.user_id),
             audit_events::actor_username.eq(&actor.username),
             audit_events::entity_type.eq(change.entity_type),

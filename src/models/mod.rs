@@ -4,6 +4,7 @@ pub mod admin_units;
 pub mod audit;
 pub mod beneficiaries;
 pub mod certification;
+pub mod events;
 pub mod idempotency_keys;
 pub mod integration_clients;
 pub mod organizations;
@@ -14,6 +15,7 @@ pub mod refresh_tokens;
 pub mod search;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 

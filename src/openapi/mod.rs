@@ -190,6 +190,8 @@ problem_responses! {
         (name = "stats", description = "Số liệu tổng hợp / Figures for dashboards and reports: projects, money and outcome indicators grouped by year, province, region, activity type, funding source, status, implementing unit"),
         (name = "certification", description = "Bình chọn sản phẩm CNNT tiêu biểu / Product certification: products, selection rounds, juries, entries, scores, certificates"),
         (name = "public", description = "Tra cứu công khai / Public, without sign-in: certificate verification and the catalogue of certified products"),
+        (name = "events", description = "Dòng sự kiện / Event feed: every domain event in order, for systems that follow the registry"),
+        (name = "webhooks", description = "Webhook / Subscriptions that post domain events, signed (Standard Webhooks), with their deliveries"),
         (name = "audit", description = "Nhật ký kiểm toán / Audit log"),
         (name = "admin-units", description = "Đơn vị hành chính / Administrative units before and after the 2025 reform"),
         (name = "reference", description = "Danh mục / Reference enumerations with Vietnamese and English labels"),
