@@ -4,12 +4,14 @@
 Signatures are checked with the `standardwebhooks` package (the specification's reference Python
 library), as an integrator would check them, never with code of the registry.
 
-    serve --port-file F --secret-file S --log L [--fail-first 2]
+    serve --port-file F --secret-file S --log L [--fail-first 2] [--save-headers H --save-body B]
         An HTTP receiver on 127.0.0.1 (a free port, written to F once it listens). It answers 500
         to the first --fail-first POSTs and 204 to later ones. For every POST it verifies the
         signature with the secret in S (read again at each request: the subscription, which makes
         the secret, is created after the receiver starts) and checks that the same headers do NOT
-        verify a body with one byte changed, then appends one JSON line to L.
+        verify a body with one byte changed, then appends one JSON line to L. The first request it
+        answers 204 is also saved as received, for the integrator example's `verify`: its headers
+        (a JSON object of them all) in H, its raw body in B, both written before the log line.
     selftest
         Checks the verification above (and the receiver over HTTP) with messages signed by
         standardwebhooks' own Webhook.sign, so a check that cannot fail is caught before use.
@@ -98,11 +100,21 @@ def verify(secret: str | None, body: bytes, headers: Mapping[str, str]) -> dict[
 class Receiver(HTTPServer):
     """One request at a time (HTTPServer is not threaded), so attempts are numbered in order."""
 
-    def __init__(self, secret_file: Path, log: Path, fail_first: int):
+    def __init__(
+        self,
+        secret_file: Path,
+        log: Path,
+        fail_first: int,
+        save_headers: Path | None = None,
+        save_body: Path | None = None,
+    ):
         super().__init__(("127.0.0.1", 0), Handler)
         self.secret_file = secret_file
         self.log = log
         self.fail_first = fail_first
+        self.save_headers = save_headers
+        self.save_body = save_body
+        self.saved = False
         self.posts = 0
         self.quiet = False
         log.touch()
@@ -139,6 +151,13 @@ class Handler(BaseHTTPRequestHandler):
             entry["body_error"] = f"{type(e).__name__}: {e}"
         entry["path"] = self.path
         entry["received_at"] = received_at
+        if status == 204 and not self.server.saved and self.server.save_headers and self.server.save_body:
+            # The first request answered 204, exactly as received; saved before the log line, so
+            # both files are there once the script sees a 204 in the log.
+            write_whole(self.server.save_headers,
+                        json.dumps(dict(self.headers.items()), ensure_ascii=False, indent=2).encode())
+            write_whole(self.server.save_body, body)
+            self.server.saved = True
         # Logged before answering: once the script sees the line, the answer is on its way.
         with self.server.log.open("a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -155,8 +174,24 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("receiver: " + (format % args) + "\n")
 
 
+def write_whole(path: Path, data: bytes) -> None:
+    """Whole or absent: written beside it, then renamed."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
 def serve(args: argparse.Namespace) -> int:
-    receiver = Receiver(Path(args.secret_file), Path(args.log), args.fail_first)
+    if (args.save_headers is None) != (args.save_body is None):
+        print("--save-headers and --save-body go together", file=sys.stderr)
+        return 2
+    receiver = Receiver(
+        Path(args.secret_file),
+        Path(args.log),
+        args.fail_first,
+        Path(args.save_headers) if args.save_headers else None,
+        Path(args.save_body) if args.save_body else None,
+    )
     port_file = Path(args.port_file)
     partial = port_file.with_name(port_file.name + ".partial")
     partial.write_text(f"{receiver.server_address[1]}\n")
@@ -359,8 +394,9 @@ def selftest(_: argparse.Namespace) -> int:
     # The receiver over HTTP: 500, 500, 204, each request logged as verified; then a forged one.
     with tempfile.TemporaryDirectory() as tmp:
         secret_file, log = Path(tmp, "secret"), Path(tmp, "log.jsonl")
+        saved_headers, saved_body = Path(tmp, "headers.json"), Path(tmp, "body.json")
         secret_file.write_text(secret + "\n")
-        receiver = Receiver(secret_file, log, 2)
+        receiver = Receiver(secret_file, log, 2, saved_headers, saved_body)
         receiver.quiet = True
         thread = threading.Thread(target=receiver.serve_forever, daemon=True)
         thread.start()
@@ -376,6 +412,13 @@ def selftest(_: argparse.Namespace) -> int:
 
             statuses = [post(headers("evt_7", datetime.now(tz=timezone.utc))) for _ in range(3)]
             expect("the receiver answers 500, 500, 204", statuses == [500, 500, 204])
+            saved = (json.loads(saved_headers.read_text(encoding="utf-8"))
+                     if saved_headers.exists() and saved_body.exists() else {})
+            expect("it saves the request answered 204: its body as sent",
+                   saved_body.exists() and saved_body.read_bytes() == body)
+            expect("and its headers, with which the saved body verifies",
+                   isinstance(saved, dict) and bool(saved) and saved_body.exists()
+                   and verify(secret, saved_body.read_bytes(), saved)["verified"])
             entries = read_log(log)
             expect("check-log accepts them (restart after the first)", log_problems(entries, 1) == [])
             expect("check-log refuses a restart after the 204", log_problems(entries, 3) != [])
@@ -391,6 +434,8 @@ def selftest(_: argparse.Namespace) -> int:
             last = read_log(log)[-1]
             expect("a body changed after signing is logged as not verified", last["verified"] is False)
             expect("check-log then fails", log_problems(read_log(log), 1) != [])
+            expect("a later request answered 204 does not replace the saved one",
+                   saved_body.exists() and saved_body.read_bytes() == body)
         finally:
             receiver.shutdown()
             receiver.server_close()
@@ -410,6 +455,8 @@ def main() -> int:
     p.add_argument("--secret-file", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--fail-first", type=int, default=2)
+    p.add_argument("--save-headers", help="where to save the headers of the first request answered 204 (JSON)")
+    p.add_argument("--save-body", help="where to save the raw body of the first request answered 204")
     p.set_defaults(run=serve)
     p = commands.add_parser("selftest")
     p.set_defaults(run=selftest)

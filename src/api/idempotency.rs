@@ -34,12 +34,14 @@ pub const KEY_PATTERN: &str = r#"^("[A-Za-z0-9._:+/=~-]{1,255}"|[A-Za-z0-9._:+/=
 /// How long an answer is kept.
 const KEPT_HOURS: i64 = 24;
 
-/// Whether a POST to `path` (a path or its documented template) takes a key.
+/// Whether a POST to `path` (a path or its documented template) takes a key. Answers that hold a
+/// secret (tokens, client secrets, a new webhook's signing secret) are not kept, so those take none.
 pub fn applies(path: &str) -> bool {
     path.starts_with("/api/v1/")
         && !path.starts_with("/api/v1/auth/")
         && !path.starts_with("/api/v1/integration-clients")
         && !path.starts_with("/api/v1/public/")
+        && path.trim_end_matches('/') != "/api/v1/webhooks"
 }
 
 /// The key itself, without the quotes of its structured-field form.
