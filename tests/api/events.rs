@@ -57,6 +57,26 @@ async fn follow(app: &TestApp, token: &str, query: &str, mut after: i64) -> (Vec
     }
 }
 
+/// Waits until `token` reads `count` events. An event gets its position once every transaction
+/// that began before it has ended, in any database of the server: on a PostgreSQL server shared
+/// with other tests, that may take a moment.
+pub async fn wait_for_events(app: &TestApp, token: &str, count: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let page = app.get("/api/v1/events?limit=500").bearer(token).send().await;
+        page.assert_status(200);
+        let seen = page.body["items"].as_array().unwrap().len();
+        if seen >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{seen} of {count} events published"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn types_of(events: &[Value]) -> Vec<&str> {
     events.iter().map(|e| e["type"].as_str().unwrap()).collect()
 }
@@ -111,6 +131,7 @@ async fn each_reader_gets_the_events_its_role_scopes_and_province_allow() {
         .assert_status(422);
 
     // The admin reads everything, in position order.
+    wait_for_events(&app, &admin, 3).await;
     let (all, end) = follow(&app, &admin, "", 0).await;
     assert_eq!(
         types_of(&all),
@@ -257,10 +278,14 @@ async fn a_reader_following_the_feed_misses_and_repeats_nothing_while_writers_co
         })
     };
 
+    let expected = WRITERS * WRITES;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut received: Vec<(i64, String)> = Vec::new();
     let mut after = 0;
+    // Follows the feed while the writers write, until every event came or the time is up; then
+    // once more, which must bring nothing new.
+    let mut last_read = false;
     loop {
-        let finished = done.load(Ordering::Acquire);
         let page = app
             .get(&format!("/api/v1/events?after={after}&limit=5"))
             .bearer(&admin)
@@ -275,9 +300,12 @@ async fn a_reader_following_the_feed_misses_and_repeats_nothing_while_writers_co
             ));
         }
         after = page.body["next_after"].as_i64().unwrap();
-        // Read once more after the writers are done and nothing new comes.
-        if finished && items.is_empty() {
+        if last_read {
             break;
+        }
+        let finished = done.load(Ordering::Acquire);
+        if finished && (received.len() >= expected || std::time::Instant::now() > deadline) {
+            last_read = true;
         }
         if items.is_empty() {
             actix_web::rt::time::sleep(Duration::from_millis(2)).await;

@@ -16,8 +16,8 @@ use sha2::Sha256;
 use khuyencong::auth::Role;
 use khuyencong::webhooks::Deliverer;
 
-use crate::events::client_token;
-use crate::support::TestApp;
+use crate::events::{client_token, wait_for_events};
+use crate::support::{TestApp, is_postgres};
 
 /// A request the receiver got.
 #[derive(Debug, Clone)]
@@ -44,6 +44,11 @@ struct Receiver {
 
 impl Receiver {
     fn start(statuses: &'static [u16]) -> Receiver {
+        Receiver::answering_after(statuses, Duration::ZERO)
+    }
+
+    /// A receiver that takes `delay` to answer each request.
+    fn answering_after(statuses: &'static [u16], delay: Duration) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().unwrap().port());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -77,6 +82,7 @@ impl Receiver {
                     log.push(Received { headers, body });
                     log.len()
                 };
+                std::thread::sleep(delay);
                 let status = statuses[(count - 1).min(statuses.len() - 1)];
                 let answer = format!(
                     "HTTP/1.1 {status} X\r\nContent-Length: 10\r\nConnection: close\r\n\r\nanswer {count:03}"
@@ -279,6 +285,7 @@ async fn a_delivery_that_fails_twice_arrives_signed_on_the_third_attempt_across_
     let secret = subscription["secret"].as_str().unwrap().to_owned();
     let id = subscription["id"].as_i64().unwrap();
     create_programme(&app, &ministry, "2026-2030").await;
+    wait_for_events(&app, &admin, 1).await;
 
     assert_eq!(sweep(&app), 1);
     assert_eq!(receiver.received().len(), 1);
@@ -373,6 +380,7 @@ async fn a_subscription_failing_for_the_whole_retry_window_is_disabled() {
     let id = subscription["id"].as_i64().unwrap();
     let path = format!("/api/v1/webhooks/{id}");
     create_programme(&app, &ministry, "2026-2030").await;
+    wait_for_events(&app, &admin, 1).await;
 
     assert_eq!(sweep(&app), 1);
     let failing = app.get(&path).bearer(&admin).send().await;
@@ -380,6 +388,7 @@ async fn a_subscription_failing_for_the_whole_retry_window_is_disabled() {
     assert!(failing.body["failing_since"].is_string());
     std::thread::sleep(Duration::from_millis(1100));
     create_programme(&app, &ministry, "2031-2035").await;
+    wait_for_events(&app, &admin, 2).await;
     // The first delivery fails again, past the window: the subscription is disabled, and the
     // second delivery is given up unsent.
     assert_eq!(sweep(&app), 1);
@@ -397,6 +406,7 @@ async fn a_subscription_failing_for_the_whole_retry_window_is_disabled() {
     assert_eq!(states, ["failed", "failed"]);
     // Nothing more is sent, and new events make no deliveries for it.
     create_programme(&app, &ministry, "2036-2040").await;
+    wait_for_events(&app, &admin, 3).await;
     assert_eq!(sweep(&app), 0);
     assert_eq!(receiver.received().len(), 2);
     let audit = app
@@ -419,5 +429,42 @@ async fn a_subscription_failing_for_the_whole_retry_window_is_disabled() {
     resumed.assert_status(200);
     assert_eq!(resumed.body["disabled_reason"], Value::Null);
     create_programme(&app, &ministry, "2041-2045").await;
+    wait_for_events(&app, &admin, 4).await;
     assert_eq!(sweep(&app), 1);
+}
+
+/// Several instances on one PostgreSQL database: each delivery is taken by one of them
+/// (`FOR UPDATE SKIP LOCKED` and a lease), so none is sent twice. (SQLite serves one instance.)
+#[actix_web::test]
+async fn two_instances_share_the_deliveries_without_sending_one_twice() {
+    if !is_postgres() {
+        return;
+    }
+    const EVENTS: usize = 25;
+    let receiver = Receiver::answering_after(&[204], Duration::from_millis(15));
+    let app = TestApp::with_config(DEVELOPMENT);
+    let admin = app.token_for(&app.user("quan.tri", Role::Admin).insert());
+    let ministry = app.token_for(&app.user("bo.ct", Role::Ministry).insert());
+    subscribe(&app, &admin, &receiver.url, &["programme.created"]).await;
+    for n in 0..EVENTS {
+        create_programme(&app, &ministry, &format!("CT-{n:02}")).await;
+    }
+    wait_for_events(&app, &admin, EVENTS).await;
+
+    let other = app.another_instance(DEVELOPMENT);
+    let instances: Vec<_> = [&app, &other]
+        .into_iter()
+        .map(|instance| {
+            let deliverer = Deliverer::new(instance.state.db.clone(), &instance.state.config);
+            std::thread::spawn(move || deliverer.sweep().expect("delivery round"))
+        })
+        .collect();
+    let sent: Vec<usize> = instances.into_iter().map(|t| t.join().unwrap()).collect();
+
+    let requests = receiver.received();
+    let ids: std::collections::BTreeSet<&str> = requests.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(requests.len(), EVENTS, "sent {sent:?}");
+    assert_eq!(ids.len(), EVENTS, "an event was sent twice");
+    assert_eq!(sent.iter().sum::<usize>(), EVENTS);
+    assert!(sent.iter().all(|n| *n > 0), "both instances delivered: {sent:?}");
 }
