@@ -13,10 +13,11 @@ use crate::auth::principal::Territory;
 use crate::auth::{Owner, Principal, Role};
 use crate::domain::events::EventType;
 use crate::domain::labels::Labeled;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::events::{self as model, EventRow, FeedFilter};
 use crate::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable};
+use crate::pagination::MAX_LIMIT;
 use crate::state::AppState;
 
 /// The roles that read the feed (integration clients act as provincial staff or national readers).
@@ -89,9 +90,9 @@ pub struct FeedQuery {
     /// The last position handled; 0 (the default) reads from the beginning.
     #[param(minimum = 0)]
     pub after: Option<i64>,
-    /// Comma-separated event types (`project.created,disbursement.recorded`); all readable types
-    /// when absent.
-    #[param(pattern = r"^[a-z_]+\.[a-z_]+(,[a-z_]+\.[a-z_]+)*$", max_length = 2000)]
+    /// Event types, comma-separated (`project.created,disbursement.recorded`); every type the
+    /// caller may read when absent.
+    #[param(value_type = Option<Vec<EventType>>, style = Form, explode = false, min_items = 1, max_items = 64)]
     pub types: Option<String>,
     /// Page size, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -117,6 +118,13 @@ fn readable_types(principal: &Principal, asked: Option<&str>) -> Result<Vec<&'st
         Some(list) => {
             let mut types = Vec::new();
             for code in list.split(',') {
+                if types.len() == 64 {
+                    return Err(ApiError::invalid_query(vec![FieldError::new(
+                        "query.types",
+                        "too_many",
+                        Text::new("Tối đa 64 loại sự kiện.", "At most 64 event types."),
+                    )]));
+                }
                 let event_type: EventType = code.parse().map_err(|_| {
                     ApiError::bad_request(
                         "unknown_event_type",
@@ -163,8 +171,30 @@ pub async fn list_events(
     ApiQuery(query): ApiQuery<FeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(READERS)?;
-    let after = query.after.unwrap_or(0).max(0);
-    let limit = i64::from(query.limit.unwrap_or(DEFAULT_FEED_LIMIT).clamp(1, 500));
+    let after = query.after.unwrap_or(0);
+    let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
+    let mut errors = Vec::new();
+    if after < 0 {
+        errors.push(FieldError::new(
+            "query.after",
+            "out_of_range",
+            Text::new("after không được âm.", "after may not be negative."),
+        ));
+    }
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        errors.push(FieldError::new(
+            "query.limit",
+            "out_of_range",
+            Text::new(
+                format!("limit phải từ 1 đến {MAX_LIMIT}."),
+                format!("limit must be between 1 and {MAX_LIMIT}."),
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid_query(errors));
+    }
+    let limit = i64::from(limit);
     let filter = FeedFilter {
         types: readable_types(&principal, query.types.as_deref())?,
         province_code: match principal.territory() {
