@@ -33,17 +33,8 @@ pub struct PageParams<'a> {
 
 impl<K: DeserializeOwned> PageRequest<K> {
     pub fn parse(params: PageParams<'_>, default_limit: u32) -> Result<PageRequest<K>, ApiError> {
-        let limit = params.limit.unwrap_or(default_limit);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid_query(vec![FieldError::new(
-                "query.limit",
-                "out_of_range",
-                Text::new(
-                    format!("limit phải từ 1 đến {MAX_LIMIT}."),
-                    format!("limit must be between 1 and {MAX_LIMIT}."),
-                ),
-            )]));
-        }
+        let limit =
+            checked_limit(params.limit, default_limit).map_err(|e| ApiError::invalid_query(vec![e]))?;
         let after = params.cursor.map(decode_cursor).transpose()?;
         Ok(PageRequest {
             limit,
@@ -60,6 +51,23 @@ impl<K: DeserializeOwned> PageRequest<K> {
     /// How many rows to fetch: one more than the page, to know whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         i64::from(self.limit) + 1
+    }
+}
+
+/// The page size asked for (or `default`), refused outside 1 to [`MAX_LIMIT`].
+pub fn checked_limit(limit: Option<u32>, default: u32) -> Result<u32, FieldError> {
+    let limit = limit.unwrap_or(default);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(FieldError::new(
+            "query.limit",
+            "out_of_range",
+            Text::new(
+                format!("limit phải từ 1 đến {MAX_LIMIT}."),
+                format!("limit must be between 1 and {MAX_LIMIT}."),
+            ),
+        ))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
 use crate::models::events::{self as model, EventRow, FeedFilter};
 use crate::openapi::{BadRequest, Forbidden, Unauthorized, Unavailable};
-use crate::pagination::MAX_LIMIT;
+use crate::pagination::checked_limit;
 use crate::state::AppState;
 
 /// The roles that read the feed (integration clients act as provincial staff or national readers).
@@ -172,7 +172,6 @@ pub async fn list_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(READERS)?;
     let after = query.after.unwrap_or(0);
-    let limit = query.limit.unwrap_or(DEFAULT_FEED_LIMIT);
     let mut errors = Vec::new();
     if after < 0 {
         errors.push(FieldError::new(
@@ -181,20 +180,16 @@ pub async fn list_events(
             Text::new("after không được âm.", "after may not be negative."),
         ));
     }
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        errors.push(FieldError::new(
-            "query.limit",
-            "out_of_range",
-            Text::new(
-                format!("limit phải từ 1 đến {MAX_LIMIT}."),
-                format!("limit must be between 1 and {MAX_LIMIT}."),
-            ),
-        ));
-    }
+    let limit = match checked_limit(query.limit, DEFAULT_FEED_LIMIT) {
+        Ok(limit) => i64::from(limit),
+        Err(error) => {
+            errors.push(error);
+            0
+        }
+    };
     if !errors.is_empty() {
         return Err(ApiError::invalid_query(errors));
     }
-    let limit = i64::from(limit);
     let filter = FeedFilter {
         types: readable_types(&principal, query.types.as_deref())?,
         province_code: match principal.territory() {

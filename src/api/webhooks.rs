@@ -4,6 +4,8 @@
 //! its province (and national ones) when it is restricted to one. Owners see and change their own
 //! subscriptions; admins see all. Deliveries and their attempts are kept and shown.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -550,6 +552,7 @@ pub async fn update_webhook(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
         (status = 503, response = Unavailable),
     ),
 )]
@@ -593,31 +596,42 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The views of deliveries, with their events' positions and types and every attempt, read in two
+/// statements whatever the number of deliveries.
 fn render_deliveries(conn: &mut DbConn, rows: Vec<DeliveryRow>) -> Result<Vec<DeliveryView>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|d| d.id).collect();
-    let mut attempts = model::attempts_of(conn, &ids)?;
-    let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let event =
-            events::find(conn, row.event_id)?.ok_or_else(|| ApiError::internal("delivery without event"))?;
-        let state: DeliveryState = crate::models::decode("webhook_deliveries.state", &row.state)?;
-        let (mine, rest): (Vec<AttemptRow>, Vec<AttemptRow>) =
-            attempts.into_iter().partition(|a| a.delivery_id == row.id);
-        attempts = rest;
-        views.push(DeliveryView {
-            id: row.id,
-            event_position: event.position.unwrap_or_default(),
-            event_type: crate::models::decode("events.event_type", &event.event_type)?,
-            next_attempt_at: (state == DeliveryState::Pending).then(|| row.next_attempt_at.and_utc()),
-            state,
-            attempts: row.attempts,
-            last_status: row.last_status,
-            delivered_at: row.delivered_at.map(|t| t.and_utc()),
-            created_at: row.created_at.and_utc(),
-            answers: mine.into_iter().map(Into::into).collect(),
-        });
+    let event_ids: Vec<i64> = rows.iter().map(|d| d.event_id).collect();
+    let mut answers: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+    for attempt in model::attempts_of(conn, &ids)? {
+        answers
+            .entry(attempt.delivery_id)
+            .or_default()
+            .push(attempt.into());
     }
-    Ok(views)
+    let events: HashMap<i64, (Option<i64>, String)> = events::kinds(conn, &event_ids)?
+        .into_iter()
+        .map(|(id, position, event_type)| (id, (position, event_type)))
+        .collect();
+    rows.into_iter()
+        .map(|row| {
+            let (position, event_type) = events
+                .get(&row.event_id)
+                .ok_or_else(|| ApiError::internal("delivery without event"))?;
+            let state: DeliveryState = crate::models::decode("webhook_deliveries.state", &row.state)?;
+            Ok(DeliveryView {
+                id: row.id,
+                event_position: position.unwrap_or_default(),
+                event_type: crate::models::decode("events.event_type", event_type)?,
+                next_attempt_at: (state == DeliveryState::Pending).then(|| row.next_attempt_at.and_utc()),
+                state,
+                attempts: row.attempts,
+                last_status: row.last_status,
+                delivered_at: row.delivered_at.map(|t| t.and_utc()),
+                created_at: row.created_at.and_utc(),
+                answers: answers.remove(&row.id).unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// List a subscription's deliveries, newest first, with every attempt and answer.

@@ -63,10 +63,7 @@ impl Principal {
     /// Whether the caller may read personal data at all (each record's territory still applies):
     /// the ministry, admins and provincial staff, or a client granted `personal_data:read`.
     pub fn may_read_personal_data(&self) -> bool {
-        match &self.scopes {
-            Some(scopes) => scopes.contains(Scope::PersonalDataRead),
-            None => matches!(self.role, Role::Admin | Role::Ministry | Role::Province),
-        }
+        reads_personal_data(self.role, self.scopes.as_ref())
     }
 
     /// 403 when an integration client may not call an operation with this access rule: the scope
@@ -115,6 +112,15 @@ impl Principal {
         } else {
             Err(ApiError::not_found())
         }
+    }
+}
+
+/// Whether an account of `role` (with a client's `scopes`, `None` for a person) may read personal
+/// data at all; each record's territory still applies. Also asked of a webhook's owner.
+pub fn reads_personal_data(role: Role, scopes: Option<&Scopes>) -> bool {
+    match scopes {
+        Some(scopes) => scopes.contains(Scope::PersonalDataRead),
+        None => matches!(role, Role::Admin | Role::Ministry | Role::Province),
     }
 }
 

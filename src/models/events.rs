@@ -178,3 +178,11 @@ pub fn find(conn: &mut DbConn, id: i64) -> Result<Option<EventRow>, ApiError> {
         .first(conn)
         .optional()?)
 }
+
+/// The position and type of each of these events (a page of webhook deliveries).
+pub fn kinds(conn: &mut DbConn, ids: &[i64]) -> Result<Vec<(i64, Option<i64>, String)>, ApiError> {
+    Ok(events::table
+        .filter(events::id.eq_any(ids))
+        .select((events::id, events::position, events::event_type))
+        .load(conn)?)
+}

@@ -18,7 +18,8 @@ use chrono::NaiveDateTime;
 
 use crate::api::events::EventView;
 use crate::auth::Role;
-use crate::auth::scopes::{Scope, Scopes};
+use crate::auth::principal::reads_personal_data;
+use crate::auth::scopes::Scopes;
 use crate::config::Config;
 use crate::db::{Db, DbConn};
 use crate::error::ApiError;
@@ -362,14 +363,25 @@ fn owner_reads_personal_data(
     {
         return Ok(false);
     }
-    if let Some(scopes) = integration_clients::granted_scopes(conn, subscription.owner_user_id)? {
-        return Ok(Scopes::parse(&scopes)
-            .unwrap_or_default()
-            .contains(Scope::PersonalDataRead));
+    let Some(role) =
+        users::find(conn, subscription.owner_user_id)?.and_then(|user| user.role.parse::<Role>().ok())
+    else {
+        return Ok(false);
+    };
+    let scopes = integration_clients::granted_scopes(conn, subscription.owner_user_id)?
+        .map(|s| Scopes::parse(&s).unwrap_or_default());
+    Ok(reads_personal_data(role, scopes.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_retry_waits_four_times_longer_up_to_six_hours() {
+        let base = Duration::from_secs(5);
+        let waits: Vec<u64> = (1..=9).map(|n| retry_wait(base, n).as_secs()).collect();
+        assert_eq!(waits, [5, 20, 80, 320, 1280, 5120, 20480, 21600, 21600]);
+        assert_eq!(retry_wait(base, 1000), LONGEST_WAIT);
     }
-    let role = users::find(conn, subscription.owner_user_id)?.and_then(|user| user.role.parse::<Role>().ok());
-    Ok(matches!(
-        role,
-        Some(Role::Admin | Role::Ministry | Role::Province)
-    ))
 }

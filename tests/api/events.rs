@@ -13,29 +13,12 @@ use serde_json::{Value, json};
 use khuyencong::auth::Role;
 use khuyencong::models::audit::{self, Actor, Change};
 
+use crate::integrations::client_with_token;
 use crate::support::{TestApp, is_postgres};
 
 /// A client's token: the client is made by `admin` with `body`.
 pub async fn client_token(app: &TestApp, admin: &str, body: Value) -> String {
-    let created = app
-        .post("/api/v1/integration-clients")
-        .bearer(admin)
-        .json(body)
-        .send()
-        .await;
-    created.assert_status(201);
-    let form = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}",
-        created.body["client_id"].as_str().unwrap(),
-        created.body["client_secret"].as_str().unwrap()
-    );
-    let token = app
-        .post("/api/v1/auth/token")
-        .raw("application/x-www-form-urlencoded", form)
-        .send()
-        .await;
-    token.assert_status(200);
-    token.body["access_token"].as_str().unwrap().to_owned()
+    client_with_token(app, admin, body).await.1
 }
 
 /// Every event after `after` that `token` reads, following `next_after` to the end.

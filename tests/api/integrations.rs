@@ -58,6 +58,16 @@ async fn token(app: &TestApp, id: &str, secret: &str) -> String {
     answer.body["access_token"].as_str().unwrap().to_owned()
 }
 
+/// A client made by `admin` from `body`: its account id and a token of it.
+pub async fn client_with_token(app: &TestApp, admin: &str, body: Value) -> (i64, String) {
+    let created = create_client(app, admin, body).await;
+    let (id, secret) = credentials(&created);
+    (
+        created.body["id"].as_i64().unwrap(),
+        token(app, &id, &secret).await,
+    )
+}
+
 /// Every item of a list, page after page.
 async fn every_item(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
     let mut items = Vec::new();

@@ -17,6 +17,7 @@ use khuyencong::auth::Role;
 use khuyencong::webhooks::Deliverer;
 
 use crate::events::{client_token, wait_for_events};
+use crate::integrations::client_with_token;
 use crate::support::{TestApp, is_postgres};
 
 /// A request the receiver got.
@@ -467,4 +468,87 @@ async fn two_instances_share_the_deliveries_without_sending_one_twice() {
     assert_eq!(ids.len(), EVENTS, "an event was sent twice");
     assert_eq!(sent.iter().sum::<usize>(), EVENTS);
     assert!(sent.iter().all(|n| *n > 0), "both instances delivered: {sent:?}");
+}
+
+/// A subscription receives what its owner may read: a province client its province's events,
+/// without personal data unless granted; an admin every province's, with it. A deactivated owner's
+/// subscriptions receive nothing more.
+#[actix_web::test]
+async fn deliveries_hold_what_the_owner_may_read() {
+    let provincial = Receiver::start(&[204]);
+    let national = Receiver::start(&[204]);
+    let app = TestApp::with_config(DEVELOPMENT);
+    let admin = app.token_for(&app.user("quan.tri", Role::Admin).insert());
+    let hanoi = app.token_for(&app.user("hn.canbo", Role::Province).province("01").insert());
+    let binh_duong = app.token_for(&app.user("bd.canbo", Role::Province).province("79").insert());
+    let (client_id, client) = client_with_token(
+        &app,
+        &admin,
+        json!({"name": "Cổng Hà Nội", "scopes": ["webhooks:manage", "beneficiaries:read"], "province_code": "01"}),
+    )
+    .await;
+    subscribe(&app, &client, &provincial.url, &["beneficiary.created"]).await;
+    subscribe(&app, &admin, &national.url, &["beneficiary.created"]).await;
+
+    for (token, name, registration, province, commune) in [
+        (
+            &hanoi,
+            "Hộ kinh doanh Bánh cuốn Thanh Trì",
+            "01A8001234",
+            "01",
+            "00004",
+        ),
+        (
+            &binh_duong,
+            "Hộ kinh doanh gốm Lái Thiêu",
+            "79A8001234",
+            "79",
+            "25747",
+        ),
+    ] {
+        app.post("/api/v1/beneficiaries")
+            .bearer(token)
+            .json(json!({"name": name, "legal_form": "household_business",
+                "identifier_type": "household_registration", "identifier_value": registration,
+                "household_owner_name": "Trần Thị Mai",
+                "province_code": province, "commune_code": commune}))
+            .send()
+            .await
+            .assert_status(201);
+    }
+    wait_for_events(&app, &admin, 2).await;
+    assert_eq!(sweep(&app), 3);
+
+    let body = |r: &Received| serde_json::from_slice::<Value>(&r.body).unwrap();
+    let mine: Vec<Value> = provincial.received().iter().map(body).collect();
+    assert_eq!(mine.len(), 1, "only its province's event");
+    assert_eq!(mine[0]["data"]["province_code"], "01");
+    assert!(mine[0]["data"]["payload"].get("personal_data").is_none());
+    let all: Vec<Value> = national.received().iter().map(body).collect();
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.iter()
+            .all(|e| e["data"]["payload"]["personal_data"]["household_owner_name"] == "Trần Thị Mai")
+    );
+
+    app.patch(&format!("/api/v1/integration-clients/{client_id}"))
+        .bearer(&admin)
+        .header("If-Match", "\"1\"")
+        .json(json!({"active": false}))
+        .send()
+        .await
+        .assert_status(200);
+    app.post("/api/v1/beneficiaries")
+        .bearer(&hanoi)
+        .json(
+            json!({"name": "Tổ hợp tác mây tre Phú Vinh", "legal_form": "cooperative_group",
+            "identifier_type": "none", "province_code": "01", "commune_code": "00004"}),
+        )
+        .send()
+        .await
+        .assert_status(201);
+    wait_for_events(&app, &admin, 3).await;
+    assert_eq!(sweep(&app), 1, "the admin's subscription only");
+    assert_eq!(provincial.received().len(), 1);
+    assert_eq!(national.received().len(), 3);
 }
