@@ -93,6 +93,14 @@ pub struct Config {
     /// How often the delivery worker looks for due deliveries; zero turns it off (an instance
     /// that only answers requests).
     pub webhook_poll: Duration,
+    /// The largest file `POST /api/v1/imports` takes.
+    pub import_max_bytes: usize,
+    /// Files larger than this are imported as a job (202 and `GET /api/v1/imports/{id}`); smaller
+    /// ones are answered in the request.
+    pub import_sync_max_bytes: usize,
+    /// How long an import job's lease lasts without renewal; a job whose server stopped is failed
+    /// once its lease ran out.
+    pub import_job_lease: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -186,6 +194,9 @@ impl Config {
             webhook_retry_base: Duration::from_millis(parse(&var, "WEBHOOK_RETRY_BASE_MS", "5000")?),
             webhook_retry_window: Duration::from_secs(parse(&var, "WEBHOOK_RETRY_WINDOW_SECS", "86400")?),
             webhook_poll: Duration::from_millis(parse(&var, "WEBHOOK_POLL_MS", "1000")?),
+            import_max_bytes: parse(&var, "IMPORT_MAX_BYTES", "33554432")?,
+            import_sync_max_bytes: parse(&var, "IMPORT_SYNC_MAX_BYTES", "262144")?,
+            import_job_lease: Duration::from_secs(parse(&var, "IMPORT_JOB_LEASE_SECS", "30")?),
         };
         config.check()?;
         Ok(config)
@@ -258,6 +269,8 @@ impl Config {
                 self.webhook_retry_base.as_millis() as u64,
             ),
             ("WEBHOOK_RETRY_WINDOW_SECS", self.webhook_retry_window.as_secs()),
+            ("IMPORT_MAX_BYTES", self.import_max_bytes as u64),
+            ("IMPORT_JOB_LEASE_SECS", self.import_job_lease.as_secs()),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, v)| *v == 0) {
             return Err(ConfigError(format!("{name} must be greater than 0")));

@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod imports;
 pub mod instruments;
 pub mod memory;
 pub mod models;

@@ -40,18 +40,42 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
-    /// Fill an empty database with a synthetic registry (for benchmarks and demonstrations).
+    /// Import a file (CSV or .xlsx, as the template of `GET /api/v1/imports/templates/{kind}`):
+    /// every row is checked, and written only when all are valid, in one transaction.
+    Import {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What the file holds.
+        #[arg(long, value_parser = parse_import_kind)]
+        kind: khuyencong::imports::ImportKind,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import as that province's staff: rows of other provinces are refused.
+        #[arg(long)]
+        province_code: Option<String>,
+    },
+    /// Fill an empty database with a synthetic registry: `--scale N` for benchmarks, `--demo` to
+    /// try the API.
+    #[command(group(clap::ArgGroup::new("data_set").required(true).args(["scale", "demo"])))]
     Seed {
         /// Multiple of the programme's national yearly volume: 100 makes about 100,000
         /// establishments, 50,000 projects, 30,000 products, 2,000 selection rounds and 20,000
         /// certificates; fractions such as 0.05 make small data sets.
         #[arg(long, value_parser = parse_scale)]
-        scale: f64,
-        /// The same seed and scale give the same data on an empty database.
+        scale: Option<f64>,
+        /// A small data set in which every endpoint has something to show (every legal form,
+        /// project state and selection level, provinces merged in 2025, programmes with
+        /// targets), with accounts demo-admin, demo-ministry, demo-auditor, demo-province and
+        /// demo-commune.
+        #[arg(long)]
+        demo: bool,
+        /// The same seed and data set give the same data on an empty database.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Password of the benchmark accounts (bench-admin, bench-ministry, bench-auditor,
-        /// bench-province, bench-commune) and of the jury accounts; without it none can sign in.
+        /// Password of the accounts per role (bench-… for --scale, demo-… for --demo) and of
+        /// the jury accounts. Without it --scale makes none that can sign in, and --demo
+        /// generates one and prints it once.
         #[arg(long, env = "SEED_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
@@ -78,6 +102,16 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+fn parse_import_kind(value: &str) -> Result<khuyencong::imports::ImportKind, String> {
+    value.parse().map_err(|_| {
+        let kinds: Vec<&str> = khuyencong::imports::ImportKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        format!("one of: {}", kinds.join(", "))
+    })
 }
 
 fn parse_role(value: &str) -> Result<Role, String> {
@@ -116,11 +150,24 @@ fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => open_and_migrate(&config).map(|_| ()),
         Command::User { command } => user(config, command),
+        Command::Import {
+            file,
+            kind,
+            dry_run,
+            province_code,
+        } => import_file(config, &file, kind, dry_run, province_code),
         Command::Seed {
             scale,
+            demo: _,
             seed,
             password,
-        } => seed_database(config, scale, seed, password),
+        } => seed_database(
+            config,
+            // The group takes exactly one of --scale and --demo.
+            scale.map_or(khuyencong::seed::DataSet::Demo, khuyencong::seed::DataSet::Scale),
+            seed,
+            password,
+        ),
         Command::Openapi => unreachable!("handled before configuration"),
     };
     match result {
@@ -146,6 +193,10 @@ fn open_and_migrate(config: &Config) -> Result<Db, String> {
 
 fn serve(config: Config) -> Result<(), String> {
     let db = open_and_migrate(&config)?;
+    // Import jobs of an earlier run that was stopped wrote nothing; they are marked failed once
+    // their lease has run out (a job another instance is running keeps renewing its own).
+    db.write_blocking(|conn| khuyencong::models::imports::fail_abandoned(conn, khuyencong::models::now()))
+        .map_err(|e| e.detail.en.to_string())?;
     let bind_addr = config.bind_addr;
     tracing::info!(database = %redact_url(&config.database_url), address = %bind_addr, "serving the khuyến công registry");
     let metrics_addr = config.metrics_addr;
@@ -185,16 +236,28 @@ fn serve(config: Config) -> Result<(), String> {
     served
 }
 
-fn seed_database(config: Config, scale: f64, seed: u64, password: Option<String>) -> Result<(), String> {
+fn seed_database(
+    config: Config,
+    data_set: khuyencong::seed::DataSet,
+    seed: u64,
+    password: Option<String>,
+) -> Result<(), String> {
     let db = open_and_migrate(&config)?;
+    let given = password.is_some();
     let options = khuyencong::seed::Options {
+        data_set,
         password,
         progress: true,
         policy: khuyencong::seed::Policy::from(&config),
-        ..khuyencong::seed::Options::new(scale, seed)
+        ..khuyencong::seed::Options::new(1.0, seed)
     };
     let summary = khuyencong::seed::run(&db, &options).map_err(|e| e.to_string())?;
     println!("{summary}");
+    if let Some(password) = &summary.generated_password {
+        println!("password of these accounts (shown once): {password}");
+    } else if given && !summary.accounts.is_empty() {
+        println!("password of these accounts: the one given");
+    }
     Ok(())
 }
 
@@ -252,4 +315,165 @@ fn user(config: Config, command: UserCommand) -> Result<(), String> {
         println!("password (shown once): {password}");
     }
     Ok(())
+}
+
+/// `khuyencong import`: the import of `POST /api/v1/imports` for operators on the server, with a
+/// progress bar and the report as a table. A file with problems ends with a non-zero exit code.
+fn import_file(
+    config: Config,
+    file: &std::path::Path,
+    kind: khuyencong::imports::ImportKind,
+    dry_run: bool,
+    province_code: Option<String>,
+) -> Result<(), String> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use khuyencong::auth::principal::Territory;
+    use khuyencong::imports::{self, Importer, Outcome, Upload};
+
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let db = open_and_migrate(&config)?;
+    let territory = match province_code {
+        None => Territory::National,
+        Some(code) => {
+            let known = db
+                .get()
+                .and_then(|mut conn| khuyencong::models::admin_units::find_province_2025(&mut conn, &code))
+                .map_err(|e| e.detail.en.to_string())?;
+            if known.is_none() {
+                return Err(format!("no current province has code {code}"));
+            }
+            Territory::Province(code)
+        }
+    };
+    let importer = Importer {
+        actor: Actor::command_line(),
+        territory,
+    };
+    let upload = Upload::new(kind, bytes);
+    let lang = cli_language();
+    let sheet = match upload.sheet() {
+        Ok(sheet) => sheet,
+        Err(findings) => {
+            print_report(&findings, lang);
+            return Err("the file cannot be imported".to_owned());
+        }
+    };
+    let bar = ProgressBar::with_draw_target(Some(sheet.rows.len() as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg:9} [{bar:40}] {pos}/{len} rows ({elapsed})")
+            .expect("a progress template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("checking");
+    let checking = bar.clone();
+    let writing = bar.clone();
+    let checked_rows = move |rows: u64| checking.set_position(rows);
+    let written_rows = move |rows: u64| {
+        if rows > 0 && writing.message() != "writing" {
+            writing.set_message("writing");
+        }
+        writing.set_position(rows);
+    };
+    let work = |conn: &mut khuyencong::db::DbConn| {
+        imports::import(
+            conn,
+            &upload,
+            &sheet,
+            &importer,
+            dry_run,
+            &checked_rows,
+            &written_rows,
+        )
+    };
+    let outcome = if dry_run {
+        db.get().and_then(|mut conn| work(&mut conn))
+    } else {
+        db.write_blocking(work)
+    }
+    .map_err(|e| e.detail.en.to_string());
+    bar.finish_and_clear();
+    match outcome? {
+        Outcome::Checked(findings) => {
+            print_report(&findings, lang);
+            if findings.is_clean() {
+                println!("dry run: every row is valid; nothing was written");
+                Ok(())
+            } else {
+                Err("the file has invalid rows (dry run: nothing was written)".to_owned())
+            }
+        }
+        Outcome::Refused(findings) => {
+            print_report(&findings, lang);
+            Err("the file has invalid rows: nothing was written".to_owned())
+        }
+        Outcome::Applied(record) => {
+            println!(
+                "imported {} rows of {} (import {}, SHA-256 {})",
+                record.rows_done,
+                kind.as_str(),
+                record.id,
+                record.file_sha256
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Vietnamese messages when the terminal's language is Vietnamese, English otherwise.
+fn cli_language() -> khuyencong::i18n::Lang {
+    let vietnamese = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .is_some_and(|value| value.starts_with("vi"));
+    if vietnamese {
+        khuyencong::i18n::Lang::Vi
+    } else {
+        khuyencong::i18n::Lang::En
+    }
+}
+
+/// The report as a table: the counts, then one line per problem.
+fn print_report(findings: &khuyencong::imports::report::Findings, lang: khuyencong::i18n::Lang) {
+    let report = findings.render(lang);
+    println!(
+        "rows read: {}   valid: {}   invalid: {}   problems: {}",
+        report.rows_read, report.rows_valid, report.rows_invalid, report.problems_total
+    );
+    if report.problems.is_empty() {
+        return;
+    }
+    let column_width = report
+        .problems
+        .iter()
+        .filter_map(|p| p.column.as_deref().map(|c| c.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .max("column".len());
+    let code_width = report
+        .problems
+        .iter()
+        .map(|p| p.code.len())
+        .max()
+        .unwrap_or(0)
+        .max("code".len());
+    println!(
+        "{:>6}  {:column_width$}  {:code_width$}  message",
+        "row", "column", "code"
+    );
+    for problem in &report.problems {
+        println!(
+            "{:>6}  {:column_width$}  {:code_width$}  {}",
+            problem.row.map(|r| r.to_string()).unwrap_or_default(),
+            problem.column.as_deref().unwrap_or(""),
+            problem.code,
+            problem.message
+        );
+    }
+    if report.problems_total > report.problems.len() as u64 {
+        println!(
+            "… and {} more",
+            report.problems_total - report.problems.len() as u64
+        );
+    }
 }

@@ -2,13 +2,12 @@
 //! fields, amounts and administrative units. Each returns field errors for a 422 that lists every
 //! broken rule at once.
 
-use crate::db::DbConn;
 use crate::domain::beneficiaries::phone_key;
 use crate::domain::projects::MAX_AMOUNT_VND;
 use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Text;
-use crate::models::admin_units;
+use crate::models::admin_units::UnitLookup;
 
 pub fn error(field: &str, code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> FieldError {
     FieldError::new(field, code, Text::new(vi.into(), en.into()))
@@ -91,12 +90,12 @@ pub fn year(errors: &mut Vec<FieldError>, field: &str, value: i64) {
 
 /// A current province code that exists.
 pub fn current_province(
-    conn: &mut DbConn,
+    units: &mut dyn UnitLookup,
     errors: &mut Vec<FieldError>,
     field: &str,
     code: &str,
 ) -> Result<bool, ApiError> {
-    if admin_units::find_province_2025(conn, code)?.is_some() {
+    if units.has_province_2025(code)? {
         return Ok(true);
     }
     errors.push(error(
@@ -110,24 +109,24 @@ pub fn current_province(
 
 /// A current commune that exists and lies in `province_code`.
 pub fn commune_in_province(
-    conn: &mut DbConn,
+    units: &mut dyn UnitLookup,
     errors: &mut Vec<FieldError>,
     field: &str,
     code: &str,
     province_code: &str,
 ) -> Result<(), ApiError> {
-    match admin_units::find_commune(conn, code)? {
+    match units.province_of_commune(code)? {
         None => errors.push(error(
             field,
             "unknown_commune",
             format!("Không có xã, phường mã {code} (đơn vị hiện hành)."),
             format!("No current commune has code {code}."),
         )),
-        Some(commune) if commune.province_code != province_code => errors.push(error(
+        Some(commune_province) if commune_province != province_code => errors.push(error(
             field,
             "commune_not_in_province",
-            format!("Xã, phường {code} thuộc tỉnh mã {}.", commune.province_code),
-            format!("Commune {code} belongs to province {}.", commune.province_code),
+            format!("Xã, phường {code} thuộc tỉnh mã {commune_province}."),
+            format!("Commune {code} belongs to province {commune_province}."),
         )),
         Some(_) => {}
     }
@@ -136,31 +135,27 @@ pub fn commune_in_province(
 
 /// A district of before the reform that existed and lay in the recorded pre-2025 province.
 pub fn district_in_recorded_province(
-    conn: &mut DbConn,
+    units: &mut dyn UnitLookup,
     errors: &mut Vec<FieldError>,
     field: &str,
     code: &str,
     recorded_province: Option<&str>,
 ) -> Result<(), ApiError> {
-    match admin_units::find_district(conn, code)? {
+    match units.province_of_district(code)? {
         None => errors.push(error(
             field,
             "unknown_district",
             format!("Không có huyện mã {code} trước 01/07/2025."),
             format!("No district had code {code} before 1 July 2025."),
         )),
-        Some(district) if recorded_province != Some(district.province_code.as_str()) => errors.push(error(
-            field,
-            "district_not_in_province",
-            format!(
-                "Huyện {code} thuộc tỉnh mã {} (trước 2025).",
-                district.province_code
-            ),
-            format!(
-                "District {code} belonged to province {} (before 2025).",
-                district.province_code
-            ),
-        )),
+        Some(district_province) if recorded_province != Some(district_province.as_str()) => {
+            errors.push(error(
+                field,
+                "district_not_in_province",
+                format!("Huyện {code} thuộc tỉnh mã {district_province} (trước 2025)."),
+                format!("District {code} belonged to province {district_province} (before 2025)."),
+            ))
+        }
         Some(_) => {}
     }
     Ok(())

@@ -17,6 +17,7 @@ pub mod fallback;
 pub mod guard;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod integration_clients;
 pub mod organizations;
 pub mod programmes;
@@ -52,6 +53,9 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(integration_clients::rotate_secret)
             .service(audit_events::list_audit_events)
             .service(events::list_events)
+            .service(imports::get_template)
+            .service(imports::create_import)
+            .service(imports::get_import)
             .service(webhooks::list_webhooks)
             .service(webhooks::create_webhook)
             .service(webhooks::get_webhook)

@@ -553,6 +553,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        kind -> Text,
+        dry_run -> Bool,
+        file_sha256 -> Text,
+        file_format -> Text,
+        file_bytes -> BigInt,
+        state -> Text,
+        rows_total -> Nullable<BigInt>,
+        rows_done -> BigInt,
+        findings -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        requested_by_user_id -> Nullable<BigInt>,
+        requested_by -> Text,
+        province_code -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_deliveries -> events (event_id));
 diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
@@ -573,6 +596,7 @@ diesel::joinable!(selection_scores -> selection_entries (entry_id));
 diesel::joinable!(certificates -> products (product_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    imports,
     events,
     webhook_subscriptions,
     webhook_deliveries,

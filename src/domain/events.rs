@@ -23,6 +23,7 @@ labeled_enum! {
         BeneficiaryMerged = "beneficiary.merged": "Cơ sở trùng được gộp" / "Duplicate establishment merged",
         BeneficiaryUnmerged = "beneficiary.unmerged": "Việc gộp cơ sở được huỷ" / "Establishment merge reversed",
         BeneficiaryFiguresRecorded = "beneficiary.figures_recorded": "Số liệu năm của cơ sở được ghi" / "Establishment annual figures recorded",
+        BeneficiariesImported = "beneficiary.imported": "Danh sách cơ sở được nhập từ tệp" / "Establishments imported from a file",
         ProgrammeCreated = "programme.created": "Chương trình được tạo" / "Programme created",
         ProgrammeTargetsReplaced = "programme.targets_replaced": "Mục tiêu chương trình được cập nhật" / "Programme targets replaced",
         OrganizationCreated = "organization.created": "Đơn vị được tạo" / "Organization created",
@@ -62,6 +63,8 @@ impl EventType {
             ("beneficiary", "merge") => BeneficiaryMerged,
             ("beneficiary", "unmerge") => BeneficiaryUnmerged,
             ("beneficiary_annual_figures", _) => BeneficiaryFiguresRecorded,
+            // One event per applied file: its payload names the file and the ids it created.
+            ("import", "beneficiaries_imported") => BeneficiariesImported,
             ("programme", "create") => ProgrammeCreated,
             ("programme", "targets_replaced") => ProgrammeTargetsReplaced,
             ("organization", "create") => OrganizationCreated,

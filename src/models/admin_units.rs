@@ -383,3 +383,87 @@ fn filtered_districts(filter: &UnitFilter) -> districts_pre2025::BoxedQuery<'sta
     }
     query
 }
+
+/// Where validation looks administrative units up: the database for a single record, a
+/// [`UnitBook`] loaded once for a file of thousands of rows (one query per row would make an
+/// import of 100,000 establishments wait on 300,000 round trips).
+pub trait UnitLookup {
+    fn has_province_2025(&mut self, code: &str) -> Result<bool, ApiError>;
+    fn has_province_pre2025(&mut self, code: &str) -> Result<bool, ApiError>;
+    /// The current province of a current commune.
+    fn province_of_commune(&mut self, code: &str) -> Result<Option<String>, ApiError>;
+    /// The pre-2025 province of a pre-2025 district.
+    fn province_of_district(&mut self, code: &str) -> Result<Option<String>, ApiError>;
+}
+
+impl UnitLookup for DbConn {
+    fn has_province_2025(&mut self, code: &str) -> Result<bool, ApiError> {
+        Ok(find_province_2025(self, code)?.is_some())
+    }
+
+    fn has_province_pre2025(&mut self, code: &str) -> Result<bool, ApiError> {
+        Ok(find_province_pre2025(self, code)?.is_some())
+    }
+
+    fn province_of_commune(&mut self, code: &str) -> Result<Option<String>, ApiError> {
+        Ok(find_commune(self, code)?.map(|c| c.province_code))
+    }
+
+    fn province_of_district(&mut self, code: &str) -> Result<Option<String>, ApiError> {
+        Ok(find_district(self, code)?.map(|d| d.province_code))
+    }
+}
+
+/// Every unit code of both eras, held in memory (a few thousand short strings).
+#[derive(Debug, Clone, Default)]
+pub struct UnitBook {
+    provinces_2025: std::collections::HashSet<String>,
+    provinces_pre2025: std::collections::HashSet<String>,
+    communes: HashMap<String, String>,
+    districts: HashMap<String, String>,
+}
+
+impl UnitBook {
+    pub fn load(conn: &mut DbConn) -> Result<UnitBook, ApiError> {
+        Ok(UnitBook {
+            provinces_2025: provinces_2025::table
+                .select(provinces_2025::code)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect(),
+            provinces_pre2025: provinces_pre2025::table
+                .select(provinces_pre2025::code)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect(),
+            communes: communes_2025::table
+                .select((communes_2025::code, communes_2025::province_code))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect(),
+            districts: districts_pre2025::table
+                .select((districts_pre2025::code, districts_pre2025::province_code))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect(),
+        })
+    }
+}
+
+impl UnitLookup for UnitBook {
+    fn has_province_2025(&mut self, code: &str) -> Result<bool, ApiError> {
+        Ok(self.provinces_2025.contains(code))
+    }
+
+    fn has_province_pre2025(&mut self, code: &str) -> Result<bool, ApiError> {
+        Ok(self.provinces_pre2025.contains(code))
+    }
+
+    fn province_of_commune(&mut self, code: &str) -> Result<Option<String>, ApiError> {
+        Ok(self.communes.get(code).cloned())
+    }
+
+    fn province_of_district(&mut self, code: &str) -> Result<Option<String>, ApiError> {
+        Ok(self.districts.get(code).cloned())
+    }
+}

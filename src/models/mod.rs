@@ -6,6 +6,7 @@ pub mod beneficiaries;
 pub mod certification;
 pub mod events;
 pub mod idempotency_keys;
+pub mod imports;
 pub mod integration_clients;
 pub mod organizations;
 pub mod outcomes;

@@ -191,6 +191,7 @@ problem_responses! {
         (name = "certification", description = "Bình chọn sản phẩm CNNT tiêu biểu / Product certification: products, selection rounds, juries, entries, scores, certificates"),
         (name = "public", description = "Tra cứu công khai / Public, without sign-in: certificate verification and the catalogue of certified products"),
         (name = "events", description = "Dòng sự kiện / Event feed: every domain event in order, for systems that follow the registry"),
+        (name = "imports", description = "Nhập dữ liệu / Bulk import of spreadsheets: templates, dry runs, all-or-nothing imports and their jobs"),
         (name = "webhooks", description = "Webhook / Subscriptions that post domain events, signed (Standard Webhooks), with their deliveries"),
         (name = "audit", description = "Nhật ký kiểm toán / Audit log"),
         (name = "admin-units", description = "Đơn vị hành chính / Administrative units before and after the 2025 reform"),

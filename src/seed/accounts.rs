@@ -1,5 +1,6 @@
 //! User accounts: the jury members the selection rounds need (their scores point at them), and,
-//! when a password is given, one account per role for benchmarks.
+//! when a password is given, one account per role: for benchmarks (`bench-…`) or for someone
+//! trying the demo data set (`demo-…`).
 //!
 //! Without a password the jury accounts are stored with no usable password hash (`!`): they
 //! exist for the scores to name, and cannot sign in until an admin gives them a password.
@@ -19,6 +20,30 @@ use crate::error::FieldError;
 /// The stored hash of an account that cannot sign in: not a PHC string, so no password verifies.
 pub const NO_PASSWORD: &str = "!";
 
+/// Whom the one-account-per-role set is for; it names the accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staff {
+    Benchmark,
+    Demo,
+}
+
+impl Staff {
+    fn username(self, role: Role) -> String {
+        let prefix = match self {
+            Staff::Benchmark => "bench",
+            Staff::Demo => "demo",
+        };
+        format!("{prefix}-{}", role.as_str())
+    }
+
+    fn display_name(self, role: Role) -> String {
+        match self {
+            Staff::Benchmark => format!("Tài khoản đo tải ({})", role.as_str()),
+            Staff::Demo => format!("Tài khoản dùng thử ({})", role.as_str()),
+        }
+    }
+}
+
 /// The benchmark accounts, with the unit each one is attached to.
 pub struct BenchUnits {
     pub province_code: String,
@@ -34,31 +59,37 @@ pub struct Accounts {
 
 /// Usernames the seed gives, so that a database holding one of them already can be refused
 /// before anything is written.
-pub fn usernames(judges: usize, with_bench: bool) -> Vec<String> {
+pub fn usernames(judges: usize, staff: Option<Staff>) -> Vec<String> {
     let mut names: Vec<String> = (1..=judges).map(|n| format!("hoidong-{n:03}")).collect();
-    if with_bench {
-        names.extend(BENCH.iter().map(|(name, _)| (*name).to_owned()));
+    if let Some(staff) = staff {
+        names.extend(STAFF_ROLES.iter().map(|role| staff.username(*role)));
     }
     names
 }
 
-const BENCH: &[(&str, Role)] = &[
-    ("bench-admin", Role::Admin),
-    ("bench-ministry", Role::Ministry),
-    ("bench-auditor", Role::Auditor),
-    ("bench-province", Role::Province),
-    ("bench-commune", Role::Commune),
+/// One account of each role that works in the registry (judges are the jury accounts).
+const STAFF_ROLES: &[Role] = &[
+    Role::Admin,
+    Role::Ministry,
+    Role::Auditor,
+    Role::Province,
+    Role::Commune,
 ];
 
-/// Checks a benchmark password with the rule every account's password follows.
+/// Checks a seed password with the rule every account's password follows.
 pub fn check_password(password: &str) -> Result<(), FieldError> {
-    passwords::check_strength("password", password, &["bench-admin", "bench"])
+    passwords::check_strength(
+        "password",
+        password,
+        &["bench-admin", "bench", "demo-admin", "demo"],
+    )
 }
 
 pub fn generate(
     rng: &mut StdRng,
     judges: usize,
     password: Option<&str>,
+    staff: Staff,
     bench: &BenchUnits,
     first_id: i64,
 ) -> Accounts {
@@ -101,7 +132,7 @@ pub fn generate(
         id - 1
     };
     if password.is_some() {
-        for (username, role) in BENCH {
+        for role in STAFF_ROLES {
             let (province, commune) = match role {
                 Role::Province => (Some(bench.province_code.clone()), None),
                 Role::Commune => (
@@ -110,11 +141,10 @@ pub fn generate(
                 ),
                 _ => (None, None),
             };
-            let display = format!("Tài khoản đo tải ({})", role.as_str());
             push(
                 &mut out,
-                (*username).to_owned(),
-                display,
+                staff.username(*role),
+                staff.display_name(*role),
                 *role,
                 province,
                 commune,

@@ -10,6 +10,7 @@ use chrono::{Datelike, Days, NaiveDateTime};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use super::Coverage;
 use super::calendar::{self, AS_OF, REGISTRY_START};
 use super::codes::{self, Issued};
 use super::names::{self, CRAFTS};
@@ -73,6 +74,7 @@ pub fn generate(
     count: usize,
     first_id: i64,
     first_figures_id: i64,
+    coverage: &Coverage,
 ) -> Establishments {
     let communes = &atlas.reference.communes;
     let mut out = Establishments::default();
@@ -98,7 +100,15 @@ pub fn generate(
         } else {
             names::person(rng, woman)
         };
-        let legal_form = *names::weighted(rng, LEGAL_FORMS);
+        // A data set that must show every legal form gives them to its first establishments in turn.
+        let forced_form = coverage
+            .every_legal_form
+            .then(|| LEGAL_FORMS.get(i).map(|(form, _)| *form))
+            .flatten();
+        let legal_form = match forced_form {
+            Some(form) => form,
+            None => *names::weighted(rng, LEGAL_FORMS),
+        };
         let craft_index = names::craft(rng);
         let craft = &CRAFTS[craft_index];
         let place_name = names::place_name(rng, craft, &commune.name).to_owned();
@@ -119,20 +129,30 @@ pub fn generate(
             .get(province.code.as_str())
             .cloned()
             .unwrap_or_default();
-        let recorded_province = (founded_before_reform && !predecessors.is_empty() && rng.gen_bool(0.9))
-            .then(|| {
+        // Where the commune lay before the reform is known for some communes: their records
+        // carry that province and district rather than one drawn from the merged ones.
+        let former = coverage.former_units.get(&commune.code);
+        let recorded_province = match former {
+            Some(unit) => founded_before_reform.then(|| unit.province_pre2025.clone()),
+            None => (founded_before_reform && !predecessors.is_empty() && rng.gen_bool(0.9)).then(|| {
                 atlas.reference.provinces_pre2025[*names::pick(rng, &predecessors)]
                     .code
                     .clone()
-            });
-        let recorded_district = recorded_province.as_deref().and_then(|code| {
-            let districts = atlas.districts_of.get(code)?;
-            rng.gen_bool(0.9).then(|| {
-                atlas.reference.districts[*names::pick(rng, districts)]
-                    .code
-                    .clone()
-            })
-        });
+            }),
+        };
+        let recorded_district = match former {
+            Some(unit) => recorded_province
+                .as_ref()
+                .and_then(|_| unit.district_pre2025.clone()),
+            None => recorded_province.as_deref().and_then(|code| {
+                let districts = atlas.districts_of.get(code)?;
+                rng.gen_bool(0.9).then(|| {
+                    atlas.reference.districts[*names::pick(rng, districts)]
+                        .code
+                        .clone()
+                })
+            }),
+        };
         // The province code printed in a household registration is the one of its registration.
         let registration_province = recorded_province
             .clone()
@@ -253,7 +273,8 @@ pub fn generate(
         // same name and commune, its own identifier, pointing at the survivor.
         let mut merged_into = None;
         let mut copied_from = None;
-        if rng.gen_bool(0.01)
+        if forced_form.is_none()
+            && rng.gen_bool(0.01)
             && let Some(candidates) = out.usable_in.get(province.code.as_str())
             && !candidates.is_empty()
         {

@@ -15,6 +15,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use sha2::{Digest, Sha256};
 
+use super::Coverage;
 use super::beneficiaries::{Establishment, Establishments};
 use super::calendar::{self, AS_OF};
 use super::codes::{self, Issued};
@@ -62,6 +63,15 @@ pub struct Counts {
 pub struct Policy {
     pub qualifying_score: i64,
     pub validity_years: i32,
+}
+
+/// A selection round to hold in place of a drawn one: its year and level, and the state it has
+/// reached when that is chosen too (the calendar's end can still hold it back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundSpec {
+    pub year: i64,
+    pub level: SelectionLevel,
+    pub status: Option<RoundStatus>,
 }
 
 /// A product with what eligibility looks at.
@@ -206,6 +216,7 @@ pub fn generate(
     counts: Counts,
     first: FirstIds,
     policy: Policy,
+    coverage: &Coverage,
 ) -> Certification {
     let mut out = Certification::default();
     let usable: Vec<&Establishment> = establishments
@@ -294,6 +305,7 @@ pub fn generate(
     let first_year = 2021;
     let last_year = i64::from(AS_OF.year());
     let mut specs: Vec<(i64, SelectionLevel, usize)> = (0..counts.rounds)
+        .filter(|_| coverage.rounds.is_empty())
         .map(|n| {
             let year = rng.gen_range(first_year..=last_year);
             let level = match rng.gen_range(0..100) {
@@ -309,6 +321,13 @@ pub fn generate(
             (year, level, n)
         })
         .collect();
+    specs.extend(
+        coverage
+            .rounds
+            .iter()
+            .enumerate()
+            .map(|(n, spec)| (spec.year, spec.level, n)),
+    );
     specs.sort_by_key(|(year, level, n)| (*year, level_rank(*level), *n));
 
     let round_budget = counts.certificates.saturating_sub(legacy_first);
@@ -317,7 +336,8 @@ pub fn generate(
     let mut used_scopes: BTreeSet<(&'static str, i64, String)> = BTreeSet::new();
     let mut next_entry = first.entry;
     let rounds_total = specs.len();
-    for (position, (year, level, _)) in specs.into_iter().enumerate() {
+    for (position, (year, level, n)) in specs.into_iter().enumerate() {
+        let chosen_status = coverage.rounds.get(n).and_then(|spec| spec.status);
         let round_id = first.round + position as i64;
         let era = match level {
             SelectionLevel::Commune => Era::Current,
@@ -325,14 +345,42 @@ pub fn generate(
             _ if year <= 2024 => Era::Pre2025,
             _ => Era::Current,
         };
-        let scope = choose_scope(rng, atlas, &made, level, era, year, &mut used_scopes);
+        // A round that must recognise a product is held where one can enter: a product made
+        // before the round opens and, above the lowest levels, holding a certificate of the level
+        // below in the round's year.
+        let entrants: Option<Vec<usize>> = coverage.recognise_every_round.then(|| {
+            let opens = calendar::day(year as i32, organising_month(level, year), 1);
+            (0..made.len())
+                .filter(|p| made[*p].created_at.date() < opens)
+                .filter(|p| {
+                    level.levels_below().is_empty()
+                        || held_by_product[*p].iter().map(|h| &held[*h]).any(|h| {
+                            level.levels_below().contains(&h.level)
+                                && h.issued_on < opens
+                                && h.valid_until.year() >= year as i32
+                        })
+                })
+                .collect()
+        });
+        let scope = choose_scope(
+            rng,
+            atlas,
+            &made,
+            entrants.as_deref().filter(|e| !e.is_empty()),
+            level,
+            era,
+            year,
+            &mut used_scopes,
+        );
         let decided = calendar::in_month(rng, year as i32, organising_month(level, year));
         let dossiers_from = decided + Days::new(5);
         let dossiers_to = decided + Days::new(40);
         let scoring_from = decided + Days::new(45);
         let closed_on = decided + Days::new(rng.gen_range(55..=65));
         let recognised_on = closed_on + Days::new(rng.gen_range(7..=20));
-        let mut status = if year < last_year {
+        let mut status = if let Some(status) = chosen_status {
+            status
+        } else if year < last_year {
             if rng.gen_bool(0.95) {
                 RoundStatus::Published
             } else {
@@ -455,8 +503,13 @@ pub fn generate(
         // The jury's scores.
         let scoring_until = closed_on.min(AS_OF);
         let mut totals: Vec<Vec<i64>> = Vec::with_capacity(round_entries.len());
-        for (entry, _) in &round_entries {
-            let quality: i64 = rng.gen_range(50..=95);
+        for (i, (entry, _)) in round_entries.iter().enumerate() {
+            let mut quality: i64 = rng.gen_range(50..=95);
+            // A round that must recognise a product has a strong first entry: its judges' totals
+            // stay above the qualifying score whatever their spread.
+            if coverage.recognise_every_round && i == 0 {
+                quality = quality.max((policy.qualifying_score + 15).min(100));
+            }
             let mut own = Vec::new();
             for judge in &jury {
                 let scored = match status {
@@ -526,8 +579,10 @@ pub fn generate(
             let expected = (qualifying_seen as f64 / (position + 1) as f64).max(1.0) * rounds_left;
             let left = round_budget.saturating_sub(issued_by_rounds) as f64;
             let share = (left / expected).clamp(0.0, 0.9);
+            let first_qualifying = qualifying.first().copied();
             for i in qualifying {
-                if issued_by_rounds >= round_budget || !rng.gen_bool(share) {
+                let forced = coverage.recognise_every_round && Some(i) == first_qualifying;
+                if !forced && (issued_by_rounds >= round_budget || !rng.gen_bool(share)) {
                     continue;
                 }
                 let (entry, p) = &round_entries[i];
@@ -744,11 +799,17 @@ fn scope_pool(index: &ScopeIndex, level: SelectionLevel, era: Era, scope: &Scope
 }
 
 /// A scope taken from a producer's place in the round's era (so the round has candidates), not
-/// used by another round of the same level and year when another can be found.
+/// used by another round of the same level and year when another can be found; the producer is
+/// one of `entrants`' when given.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the round's level, era and year, and where its producers may come from"
+)]
 fn choose_scope(
     rng: &mut StdRng,
     atlas: &Atlas<'_>,
     made: &[Made<'_>],
+    entrants: Option<&[usize]>,
     level: SelectionLevel,
     era: Era,
     year: i64,
@@ -756,7 +817,10 @@ fn choose_scope(
 ) -> Scope {
     let mut candidate = None;
     for _ in 0..8 {
-        let producer = made[rng.gen_range(0..made.len())].producer;
+        let producer = match entrants {
+            Some(products) => made[*names::pick(rng, products)].producer,
+            None => made[rng.gen_range(0..made.len())].producer,
+        };
         let Some(scope) = scope_of(atlas, level, era, year, producer) else {
             continue;
         };

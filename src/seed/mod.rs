@@ -3,25 +3,29 @@
 //!
 //! A [`Plan`] says how many records of each kind to make; [`Plan::at_scale`] takes it from a
 //! multiple of the programme's national yearly volume (scale 100 ≈ 100,000 establishments, 50,000
-//! projects, 30,000 products, 2,000 selection rounds and 20,000 certificates). [`generate`] makes
-//! the rows in memory from the plan, a seed and the reference data of the database (the same seed
-//! and plan give the same rows, ids included, on an empty database); [`run`] checks the database
-//! is empty, generates and writes. Every row follows the rules the API enforces: the generators
+//! projects, 30,000 products, 2,000 selection rounds and 20,000 certificates), [`demo::plan`] is
+//! the small data set of `--demo`. A [`Coverage`] says what a data set must show whatever the
+//! draws (nothing for `--scale`; every legal form, project state and round level for `--demo`).
+//! [`generate`] makes the rows in memory from the plan, the coverage, a seed and the reference
+//! data of the database (the same inputs give the same rows, ids included, on an empty database);
+//! [`run`] checks the database is empty, generates and writes. Every row follows the rules the API enforces: the generators
 //! use the API's own derivations (search and duplicate keys) and the domain's checks (tax-code
 //! check digits, support caps, money movements, the lifecycle, eligibility and scores).
 //!
 //! Files: `names` (Vietnamese names and wording), `codes` (identifiers and numbers), `calendar`
 //! (the generated history's days), `places` (reference data), one generator per family
-//! (`beneficiaries`, `projects`, `certification`, `accounts`), `rows` (the rows as written) and
-//! `write` (COPY or batched INSERT).
+//! (`beneficiaries`, `projects`, `programmes`, `certification`, `accounts`), `demo` (the choices
+//! of `--demo`), `rows` (the rows as written) and `write` (COPY or batched INSERT).
 
 pub mod accounts;
 pub mod beneficiaries;
 pub mod calendar;
 pub mod certification;
 pub mod codes;
+pub mod demo;
 pub mod names;
 pub mod places;
+pub mod programmes;
 pub mod projects;
 pub mod rows;
 mod write;
@@ -35,10 +39,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::auth::Role;
+use crate::auth::passwords;
 use crate::db::schema::{
     beneficiaries as beneficiaries_table, beneficiary_annual_figures, certificates, organizations, products,
-    project_budget_versions, project_disbursements, project_history, project_indicators,
-    projects as projects_table, selection_entries, selection_rounds, users,
+    programme_targets, programmes as programmes_table, project_budget_versions, project_disbursements,
+    project_history, project_indicators, projects as projects_table, selection_entries, selection_rounds,
+    users,
 };
 use crate::db::{Db, DbConn};
 use crate::error::ApiError;
@@ -57,6 +64,8 @@ pub struct Plan {
     pub certificates: usize,
     /// Jury members the rounds draw from.
     pub judges: usize,
+    /// Programmes with targets: the national ones first, then provincial ones.
+    pub programmes: usize,
 }
 
 impl Plan {
@@ -74,18 +83,48 @@ impl Plan {
             rounds: per(20.0),
             certificates: per(200.0),
             judges: ((scale / 2.0).ceil() as usize).clamp(5, 200),
+            // Benchmarks record their own programme through the API.
+            programmes: 0,
         })
     }
+}
+
+/// What a data set must show whatever the draws: knobs the generators read. The default forces
+/// nothing (`--scale`).
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    /// The first establishments take each legal form in turn.
+    pub every_legal_form: bool,
+    /// The first projects stop in each state of the lifecycle in turn.
+    pub every_project_status: bool,
+    /// The selection rounds to hold, in place of drawn ones (none: draw them).
+    pub rounds: Vec<certification::RoundSpec>,
+    /// Every round is held where a product can enter, and one that is published recognises at
+    /// least one product.
+    pub recognise_every_round: bool,
+    /// Communes whose units before the reform are known (by current commune code): records of
+    /// establishments there carry them.
+    pub former_units: BTreeMap<String, places::FormerUnit>,
+}
+
+/// Which data set `khuyencong seed` makes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DataSet {
+    /// `--scale N`: a multiple of the national yearly volume, for benchmarks.
+    Scale(f64),
+    /// `--demo`: a small data set that shows every part of the API.
+    Demo,
 }
 
 /// What `khuyencong seed` was asked for.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub scale: f64,
+    pub data_set: DataSet,
     pub seed: u64,
-    /// Password of the benchmark accounts (`bench-admin`, `bench-ministry`, `bench-auditor`,
-    /// `bench-province`, `bench-commune`) and of the jury accounts; without it no benchmark
-    /// account is made and jury accounts cannot sign in.
+    /// Password of the accounts per role (`bench-admin`, `bench-ministry`, `bench-auditor`,
+    /// `bench-province`, `bench-commune`; `demo-…` for the demo) and of the jury accounts.
+    /// Without it, `--scale` makes no account per role and its jury accounts cannot sign in;
+    /// `--demo` generates one (returned in the [`Summary`]).
     pub password: Option<String>,
     /// Draw a progress bar on standard error (it hides itself when that is not a terminal).
     pub progress: bool,
@@ -95,11 +134,19 @@ pub struct Options {
 impl Options {
     pub fn new(scale: f64, seed: u64) -> Options {
         Options {
-            scale,
+            data_set: DataSet::Scale(scale),
             seed,
             password: None,
             progress: false,
             policy: Policy::default(),
+        }
+    }
+
+    /// The demo data set.
+    pub fn demo(seed: u64) -> Options {
+        Options {
+            data_set: DataSet::Demo,
+            ..Options::new(1.0, seed)
         }
     }
 }
@@ -181,6 +228,8 @@ pub struct StartIds {
     pub budget_version: i64,
     pub disbursement: i64,
     pub indicator: i64,
+    pub programme: i64,
+    pub programme_target: i64,
     pub product: i64,
     pub round: i64,
     pub entry: i64,
@@ -199,6 +248,8 @@ impl Default for StartIds {
             budget_version: 1,
             disbursement: 1,
             indicator: 1,
+            programme: 1,
+            programme_target: 1,
             product: 1,
             round: 1,
             entry: 1,
@@ -229,6 +280,8 @@ impl StartIds {
             budget_version: next_id!(conn, project_budget_versions),
             disbursement: next_id!(conn, project_disbursements),
             indicator: next_id!(conn, project_indicators),
+            programme: next_id!(conn, programmes_table),
+            programme_target: next_id!(conn, programme_targets),
             product: next_id!(conn, products),
             round: next_id!(conn, selection_rounds),
             entry: next_id!(conn, selection_entries),
@@ -243,6 +296,7 @@ pub struct Dataset {
     pub accounts: accounts::Accounts,
     pub establishments: beneficiaries::Establishments,
     pub projects: projects::Projects,
+    pub programmes: programmes::Programmes,
     pub certification: certification::Certification,
 }
 
@@ -262,6 +316,8 @@ impl Dataset {
             ("project_disbursements", self.projects.disbursements.len()),
             ("project_indicators", self.projects.indicators.len()),
             ("project_code_sequences", self.projects.code_sequences.len()),
+            ("programmes", self.programmes.programmes.len()),
+            ("programme_targets", self.programmes.targets.len()),
             ("products", self.certification.products.len()),
             ("selection_rounds", self.certification.rounds.len()),
             ("selection_round_judges", self.certification.judges.len()),
@@ -282,15 +338,22 @@ fn stream(seed: u64, family: u64) -> StdRng {
     StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(family))
 }
 
-/// Makes the rows of `plan` in memory. Deterministic: the same plan, seed, reference data, start
-/// ids and password give the same rows.
+/// Makes the rows of `plan` in memory. Deterministic: the same plan, coverage, seed, reference
+/// data, start ids and password give the same rows. `staff` names the accounts per role made
+/// when a password is given.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every input of a data set, each named where it is called"
+)]
 pub fn generate(
     plan: &Plan,
+    coverage: &Coverage,
     seed: u64,
     reference: &places::Reference,
     start: &StartIds,
     policy: &Policy,
     password: Option<&str>,
+    staff: accounts::Staff,
 ) -> Dataset {
     let atlas = places::Atlas::new(reference);
     let mut issued = codes::Issued::default();
@@ -301,11 +364,13 @@ pub fn generate(
         plan.establishments,
         start.beneficiary,
         start.annual_figures,
+        coverage,
     );
     let accounts = accounts::generate(
         &mut stream(seed, 2),
         plan.judges,
         password,
+        staff,
         &bench_units(&establishments, &atlas),
         start.user,
     );
@@ -324,6 +389,17 @@ pub fn generate(
             indicator: start.indicator,
         },
         policy.advance_share_percent,
+        coverage,
+    );
+    let programmes = programmes::generate(
+        &mut stream(seed, 5),
+        &atlas,
+        &projects,
+        plan.programmes,
+        programmes::FirstIds {
+            programme: start.programme,
+            target: start.programme_target,
+        },
     );
     let certification = certification::generate(
         &mut stream(seed, 4),
@@ -346,11 +422,13 @@ pub fn generate(
             qualifying_score: policy.qualifying_score,
             validity_years: policy.certificate_validity_years,
         },
+        coverage,
     );
     Dataset {
         accounts,
         establishments,
         projects,
+        programmes,
         certification,
     }
 }
@@ -399,15 +477,49 @@ fn bench_units(
     }
 }
 
+/// An account a seed made that can sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub username: String,
+    pub role: String,
+    pub province_code: Option<String>,
+    pub commune_code: Option<String>,
+}
+
 /// What a seed wrote and how long it took.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Summary {
-    pub scale: f64,
+    pub data_set: DataSet,
     pub seed: u64,
     pub rows: Vec<(&'static str, usize)>,
     pub generating: Duration,
     pub writing: Duration,
     pub backend: &'static str,
+    /// The provinces the records lie in, each with the pre-2025 provinces that became it (for the
+    /// demo; empty for `--scale`, whose records lie everywhere).
+    pub provinces: Vec<String>,
+    /// The accounts that can sign in (none without a password).
+    pub accounts: Vec<SignIn>,
+    /// The password generated for the demo when none was given, for the caller to show once.
+    pub generated_password: Option<String>,
+}
+
+impl fmt::Debug for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The generated password is a secret: it is shown once, on purpose, not in debug output.
+        f.debug_struct("Summary")
+            .field("data_set", &self.data_set)
+            .field("seed", &self.seed)
+            .field("rows", &self.rows)
+            .field("backend", &self.backend)
+            .field("provinces", &self.provinces)
+            .field("accounts", &self.accounts)
+            .field(
+                "generated_password",
+                &self.generated_password.as_ref().map(|_| "…"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Summary {
@@ -422,20 +534,52 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.data_set {
+            DataSet::Scale(scale) => format!("scale {scale}"),
+            DataSet::Demo => "the demo data set".to_owned(),
+        };
         writeln!(
             f,
-            "seeded scale {} (seed {}) on {} in {:.1} s (generating {:.1} s, writing {:.1} s)",
-            self.scale,
+            "seeded {what} (seed {}) on {} in {:.1} s (generating {:.1} s, writing {:.1} s)",
             self.seed,
             self.backend,
             (self.generating + self.writing).as_secs_f64(),
             self.generating.as_secs_f64(),
             self.writing.as_secs_f64()
         )?;
-        for (table, rows) in &self.rows {
+        if !self.provinces.is_empty() {
+            writeln!(f, "in the provinces (current units; before 1 July 2025):")?;
+            for province in &self.provinces {
+                writeln!(f, "  {province}")?;
+            }
+        }
+        for (table, rows) in self.rows.iter().filter(|(_, rows)| *rows > 0) {
             writeln!(f, "  {table:<30} {rows:>10}")?;
         }
-        write!(f, "  {:<30} {:>10}", "total", self.total_rows())
+        write!(f, "  {:<30} {:>10}", "total", self.total_rows())?;
+        let (judges, staff): (Vec<&SignIn>, Vec<&SignIn>) =
+            self.accounts.iter().partition(|a| a.role == Role::Judge.as_str());
+        if !staff.is_empty() {
+            write!(f, "\naccounts (sign in with POST /api/v1/auth/login):")?;
+            for account in staff {
+                let unit = match (&account.province_code, &account.commune_code) {
+                    (Some(province), Some(commune)) => format!(" (province {province}, commune {commune})"),
+                    (Some(province), None) => format!(" (province {province})"),
+                    _ => String::new(),
+                };
+                write!(f, "\n  {:<16} {}{unit}", account.username, account.role)?;
+            }
+        }
+        if let (Some(first), Some(last)) = (judges.first(), judges.last()) {
+            write!(
+                f,
+                "\n  {} … {} {}",
+                first.username,
+                last.username,
+                Role::Judge.as_str()
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -488,7 +632,7 @@ impl Progress {
 
 /// The registry tables that must be empty for a seed (it gives ids and codes of its own).
 fn ensure_empty(conn: &mut DbConn) -> Result<(), SeedError> {
-    let counts: [(&'static str, i64); 5] = [
+    let counts: [(&'static str, i64); 6] = [
         (
             "beneficiaries",
             beneficiaries_table::table.count().get_result(conn)?,
@@ -500,6 +644,7 @@ fn ensure_empty(conn: &mut DbConn) -> Result<(), SeedError> {
             selection_rounds::table.count().get_result(conn)?,
         ),
         ("certificates", certificates::table.count().get_result(conn)?),
+        ("programmes", programmes_table::table.count().get_result(conn)?),
     ];
     match counts.into_iter().find(|(_, rows)| *rows > 0) {
         Some((table, rows)) => Err(SeedError::NotEmpty { table, rows }),
@@ -509,14 +654,21 @@ fn ensure_empty(conn: &mut DbConn) -> Result<(), SeedError> {
 
 /// Seeds the database behind `db` (migrated, with its reference data) as `options` say.
 pub fn run(db: &Db, options: &Options) -> Result<Summary, SeedError> {
-    let plan = Plan::at_scale(options.scale)?;
+    let (plan, staff) = match options.data_set {
+        DataSet::Scale(scale) => (Plan::at_scale(scale)?, accounts::Staff::Benchmark),
+        DataSet::Demo => (demo::plan(), accounts::Staff::Demo),
+    };
     if let Some(password) = &options.password {
         accounts::check_password(password).map_err(|e| SeedError::WeakPassword(e.message.en.to_string()))?;
     }
+    // A demo is for signing in: without a password given, it makes one.
+    let generated_password =
+        (options.data_set == DataSet::Demo && options.password.is_none()).then(passwords::generate);
+    let password = options.password.clone().or_else(|| generated_password.clone());
     let mut pooled = db.get()?;
     let conn: &mut DbConn = &mut pooled;
     ensure_empty(conn)?;
-    let wanted = accounts::usernames(plan.judges, options.password.is_some());
+    let wanted = accounts::usernames(plan.judges, password.is_some().then_some(staff));
     let taken: Vec<String> = users::table
         .filter(users::username.eq_any(&wanted))
         .select(users::username)
@@ -529,21 +681,31 @@ pub fn run(db: &Db, options: &Options) -> Result<Summary, SeedError> {
     if reference.communes.is_empty() || reference.activity_types.is_empty() {
         return Err(SeedError::NoReferenceData);
     }
+    let (reference, coverage) = match options.data_set {
+        DataSet::Scale(_) => (reference, Coverage::default()),
+        DataSet::Demo => {
+            let places = demo::places(&reference);
+            let coverage = demo::coverage(&places);
+            (places, coverage)
+        }
+    };
     let start = StartIds::of(conn)?;
 
     let progress = Progress::new(options.progress);
-    progress.table(&format!(
-        "generating scale {} (seed {})",
-        options.scale, options.seed
-    ));
+    progress.table(&match options.data_set {
+        DataSet::Scale(scale) => format!("generating scale {scale} (seed {})", options.seed),
+        DataSet::Demo => format!("generating the demo data set (seed {})", options.seed),
+    });
     let started = Instant::now();
     let data = generate(
         &plan,
+        &coverage,
         options.seed,
         &reference,
         &start,
         &options.policy,
-        options.password.as_deref(),
+        password.as_deref(),
+        staff,
     );
     let generating = started.elapsed();
     let rows = data.counts();
@@ -552,8 +714,24 @@ pub fn run(db: &Db, options: &Options) -> Result<Summary, SeedError> {
     let written = write::write(conn, &data, &progress);
     progress.finish();
     written?;
+    let provinces = match options.data_set {
+        DataSet::Scale(_) => Vec::new(),
+        DataSet::Demo => province_notes(&reference),
+    };
+    let accounts = data
+        .accounts
+        .users
+        .iter()
+        .filter(|u| u.password_hash != accounts::NO_PASSWORD)
+        .map(|u| SignIn {
+            username: u.username.clone(),
+            role: u.role.clone(),
+            province_code: u.province_code.clone(),
+            commune_code: u.commune_code.clone(),
+        })
+        .collect();
     Ok(Summary {
-        scale: options.scale,
+        data_set: options.data_set,
         seed: options.seed,
         rows,
         generating,
@@ -562,7 +740,28 @@ pub fn run(db: &Db, options: &Options) -> Result<Summary, SeedError> {
             DbConn::Pg(_) => "PostgreSQL",
             DbConn::Sqlite(_) => "SQLite",
         },
+        provinces,
+        accounts,
+        generated_password,
     })
+}
+
+/// "24 Bắc Ninh ← 24 Bắc Giang, 27 Bắc Ninh": each province of `reference` with the pre-2025
+/// provinces that became it (a code is only meaningful with its era).
+fn province_notes(reference: &places::Reference) -> Vec<String> {
+    reference
+        .provinces
+        .iter()
+        .map(|p| {
+            let before: Vec<String> = reference
+                .provinces_pre2025
+                .iter()
+                .filter(|old| old.successor_code == p.code)
+                .map(|old| format!("{} {}", old.code, old.name))
+                .collect();
+            format!("{} {} ← {}", p.code, p.name, before.join(", "))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -62,6 +62,53 @@ impl Reference {
     }
 }
 
+impl Reference {
+    /// The same reference data narrowed to `communes`: their current provinces, the pre-2025
+    /// provinces that became those, and those provinces' districts. A small data set drawn from it
+    /// crowds into a few places, so that a commune's round finds several producers.
+    pub fn within_communes(&self, communes: &[&str]) -> Reference {
+        let communes: Vec<Commune> = self
+            .communes
+            .iter()
+            .filter(|c| communes.contains(&c.code.as_str()))
+            .cloned()
+            .collect();
+        let provinces: Vec<Province2025> = self
+            .provinces
+            .iter()
+            .filter(|p| communes.iter().any(|c| c.province_code == p.code))
+            .cloned()
+            .collect();
+        let provinces_pre2025: Vec<ProvincePre2025> = self
+            .provinces_pre2025
+            .iter()
+            .filter(|p| provinces.iter().any(|current| current.code == p.successor_code))
+            .cloned()
+            .collect();
+        let districts = self
+            .districts
+            .iter()
+            .filter(|d| provinces_pre2025.iter().any(|p| p.code == d.province_code))
+            .cloned()
+            .collect();
+        Reference {
+            provinces,
+            provinces_pre2025,
+            communes,
+            districts,
+            activity_types: self.activity_types.clone(),
+            caps: self.caps.clone(),
+        }
+    }
+}
+
+/// Where a commune lay before the reform, as its establishments' records show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormerUnit {
+    pub province_pre2025: String,
+    pub district_pre2025: Option<String>,
+}
+
 /// The reference data indexed the way the generators look it up. Indexes hold positions into the
 /// [`Reference`] lists, in code order, so that drawing from them is deterministic.
 #[derive(Debug)]

@@ -14,6 +14,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use rand::Rng;
 use rand::rngs::StdRng;
 
+use super::Coverage;
 use super::beneficiaries::{Establishment, Establishments};
 use super::calendar::{self, AS_OF, REGISTRY_START};
 use super::codes::{self, Issued};
@@ -21,6 +22,7 @@ use super::names::{self, CRAFTS};
 use super::places::Atlas;
 use super::rows;
 use crate::api::projects::fields::{BeneficiaryLink, Fields};
+use crate::domain::labels::Labeled;
 use crate::domain::projects::{
     BeneficiaryRole, Budget, BudgetSource, CapClaim, DisbursementKind, FundingSource, IndicatorCode, Moved,
     OrganizationKind, ProjectStatus, TransitionAction, check_movement,
@@ -286,6 +288,20 @@ const PLAN_YEARS: &[(i64, u32)] = &[
     (2027, 6),
 ];
 
+/// A plan year whose projects reach `status` before the calendar ends, for a data set that must
+/// show every state: settled ones are a few years old, drafts are next year's.
+fn year_reaching(status: ProjectStatus) -> i64 {
+    use ProjectStatus as S;
+    let this_year = i64::from(AS_OF.year());
+    match status {
+        S::Settled => this_year - 3,
+        S::Accepted | S::Cancelled => this_year - 2,
+        S::InProgress | S::Suspended => this_year - 1,
+        S::Approved | S::Appraised | S::Submitted | S::Returned => this_year,
+        S::Draft => this_year + 1,
+    }
+}
+
 /// Floors an amount to whole millions of đồng, as budgets are written.
 fn millions(amount: i64) -> i64 {
     amount / 1_000_000 * 1_000_000
@@ -298,6 +314,10 @@ struct Step {
     on: NaiveDate,
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the inputs of one generator, each named where it is called"
+)]
 pub fn generate(
     rng: &mut StdRng,
     atlas: &Atlas<'_>,
@@ -306,6 +326,7 @@ pub fn generate(
     count: usize,
     first: FirstIds,
     advance_share_percent: i64,
+    coverage: &Coverage,
 ) -> Projects {
     let mut out = Projects::default();
     let (units, agency) = organizations(rng, atlas, issued, first.organization, &mut out.organizations);
@@ -327,8 +348,16 @@ pub fn generate(
     }
     let mut ids = first;
     let mut sequences: BTreeMap<String, i64> = BTreeMap::new();
-    for _ in 0..count {
-        let plan_year = *names::weighted(rng, PLAN_YEARS);
+    for n in 0..count {
+        // A data set that must show every state gives them to its first projects in turn.
+        let forced_status = coverage
+            .every_project_status
+            .then(|| ProjectStatus::ALL.get(n).copied())
+            .flatten();
+        let plan_year = match forced_status {
+            Some(status) => year_reaching(status),
+            None => *names::weighted(rng, PLAN_YEARS),
+        };
         // Plans for next year are drafted in the last months of the calendar.
         let next_year = plan_year > i64::from(AS_OF.year());
         let window_end = if next_year {
@@ -428,7 +457,10 @@ pub fn generate(
         let summary = names::project_summary(rng, &activity, craft);
 
         // The planned life, then cut where the calendar ends.
-        let target = *names::weighted(rng, status_weights(plan_year));
+        let target = match forced_status {
+            Some(status) => status,
+            None => *names::weighted(rng, status_weights(plan_year)),
+        };
         let has_budget = target != ProjectStatus::Draft || rng.gen_bool(0.6);
         let budget_set_on = calendar::after(created_on, rng.gen_range(1..=10), AS_OF);
         let (steps, planned_start, planned_end) = plan_steps(rng, target, budget_set_on);

@@ -10,9 +10,10 @@ use diesel::prelude::*;
 
 use crate::db::schema::{
     beneficiaries, beneficiary_annual_figures, beneficiary_personal_data, certificate_number_sequences,
-    certificates, organizations, products, project_beneficiaries, project_budget_versions,
-    project_code_sequences, project_disbursements, project_history, project_indicators, projects,
-    selection_entries, selection_round_judges, selection_rounds, selection_scores, users,
+    certificates, organizations, products, programme_targets, programmes, project_beneficiaries,
+    project_budget_versions, project_code_sequences, project_disbursements, project_history,
+    project_indicators, projects, selection_entries, selection_round_judges, selection_rounds,
+    selection_scores, users,
 };
 use crate::models::beneficiaries::{BeneficiaryRow, PersonalDataRow};
 use crate::models::projects::ProjectRow;
@@ -303,6 +304,33 @@ pub struct Indicator {
     pub baseline: Option<i64>,
     pub target: Option<i64>,
     pub actual: Option<i64>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = programmes, treat_none_as_default_value = false)]
+pub struct Programme {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub province_code: Option<String>,
+    pub start_year: i64,
+    pub end_year: i64,
+    pub legal_basis: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = programme_targets, treat_none_as_default_value = false)]
+pub struct ProgrammeTarget {
+    pub id: i64,
+    pub programme_id: i64,
+    pub province_code: String,
+    pub activity_type: String,
+    pub target_count: Option<i64>,
+    pub target_amount_vnd: Option<i64>,
 }
 
 /// The last number drawn for a prefix (project codes and certificate numbers share the shape).

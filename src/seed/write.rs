@@ -13,9 +13,10 @@ use super::{Dataset, Progress, SeedError};
 use crate::db::DbConn;
 use crate::db::schema::{
     beneficiaries, beneficiary_annual_figures, beneficiary_personal_data, certificate_number_sequences,
-    certificates, organizations, products, project_beneficiaries, project_budget_versions,
-    project_code_sequences, project_disbursements, project_history, project_indicators, projects,
-    selection_entries, selection_round_judges, selection_rounds, selection_scores, users,
+    certificates, organizations, products, programme_targets, programmes, project_beneficiaries,
+    project_budget_versions, project_code_sequences, project_disbursements, project_history,
+    project_indicators, projects, selection_entries, selection_round_judges, selection_rounds,
+    selection_scores, users,
 };
 
 /// Rows per `COPY` statement: large enough to amortise the round trip, small enough for the
@@ -64,6 +65,8 @@ const TABLES_WITH_IDS: &[&str] = &[
     "project_budget_versions",
     "project_disbursements",
     "project_indicators",
+    "programmes",
+    "programme_targets",
     "products",
     "selection_rounds",
     "selection_entries",
@@ -126,6 +129,8 @@ pub fn write(conn: &mut DbConn, data: &Dataset, progress: &Progress) -> Result<(
             })
             .collect();
         write_rows!(conn, progress, project_code_sequences, project_codes, 2);
+        write_rows!(conn, progress, programmes, data.programmes.programmes, 11);
+        write_rows!(conn, progress, programme_targets, data.programmes.targets, 6);
         write_rows!(conn, progress, products, data.certification.products, 13);
         write_rows!(conn, progress, selection_rounds, data.certification.rounds, 21);
         write_rows!(

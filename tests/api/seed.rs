@@ -17,9 +17,10 @@ use khuyencong::auth::{Principal, Role};
 use khuyencong::db::DbConn;
 use khuyencong::db::schema::{
     beneficiaries, beneficiary_personal_data, certificates, products, project_disbursements, project_history,
-    projects, selection_entries, selection_rounds, selection_scores, users,
+    projects, provinces_pre2025, selection_entries, selection_rounds, selection_scores, users,
 };
 use khuyencong::domain::admin_units::{Era, Region};
+use khuyencong::domain::beneficiaries::LegalForm;
 use khuyencong::domain::certification::{SelectionLevel, certificate_status, region_scope, standings};
 use khuyencong::domain::identifiers::validate_tax_code;
 use khuyencong::domain::labels::Labeled;
@@ -133,7 +134,12 @@ async fn seeded_establishments_are_listed_and_found_by_a_word_of_their_name_and_
 async fn seeded_records_pass_the_apis_own_checks() {
     // Scale 1: enough rounds for products to climb from commune to national level.
     let app = seeded_at(1.0, 11);
-    let (principal, _) = ministry(&app);
+    pass_the_apis_own_checks(&app);
+}
+
+/// Every seeded row passes the checks the API applies to a record created through it.
+fn pass_the_apis_own_checks(app: &TestApp) {
+    let (principal, _) = ministry(app);
     let today = chrono::Utc::now().date_naive();
     app.with_conn(|conn| {
         // Establishments: the validation of POST /beneficiaries, and the keys it derives.
@@ -778,4 +784,247 @@ async fn records_created_after_a_seed_take_the_next_ids_and_codes() {
         format!("{}-{}-{}-{next:04}", parts[0], parts[1], parts[2])
     );
     assert_eq!(project.body["id"], 51);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demo data set (`khuyencong seed --demo`)
+
+/// A demo on an empty database, its accounts signing in with [`PASSWORD`].
+fn demo() -> TestApp {
+    let app = TestApp::new();
+    let summary = seed::run(
+        &app.state.db,
+        &Options {
+            password: Some(PASSWORD.into()),
+            ..Options::demo(1)
+        },
+    )
+    .expect("demo seed");
+    assert!(summary.generated_password.is_none(), "a password was given");
+    app
+}
+
+async fn sign_in(app: &TestApp, username: &str, password: &str) -> String {
+    let login = app
+        .post("/api/v1/auth/login")
+        .json(serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await;
+    login.assert_status(200);
+    login.body["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// Every item of a list, page after page.
+async fn every_item(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit=500&cursor={c}"),
+            None => format!("{path}{sep}limit=500"),
+        };
+        let page = app.get(&url).bearer(token).send().await;
+        page.assert_status(200);
+        items.extend(page.body["items"].as_array().expect("items").iter().cloned());
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+/// The values of `field` over `items`, as a set.
+fn values(items: &[Value], field: &str) -> std::collections::BTreeSet<String> {
+    items
+        .iter()
+        .map(|i| {
+            i[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {field} in {i}"))
+                .to_owned()
+        })
+        .collect()
+}
+
+fn all<T: Labeled>() -> std::collections::BTreeSet<String> {
+    T::ALL.iter().map(|v| v.code().to_owned()).collect()
+}
+
+#[actix_web::test]
+async fn the_demo_shows_every_legal_form_project_state_and_selection_level() {
+    let app = demo();
+    // The demo's own ministry account reads everything.
+    let token = sign_in(&app, "demo-ministry", PASSWORD).await;
+
+    let establishments = every_item(&app, &token, "/api/v1/beneficiaries").await;
+    assert_eq!(values(&establishments, "legal_form"), all::<LegalForm>());
+
+    let projects = every_item(&app, &token, "/api/v1/projects").await;
+    assert_eq!(values(&projects, "status"), all::<ProjectStatus>());
+    let approved_money: i64 = projects
+        .iter()
+        .map(|p| p["money"]["state_support_vnd"].as_i64().unwrap_or(0))
+        .sum();
+    assert!(approved_money > 0, "budgets are approved");
+    let moved: i64 = app.with_conn(|conn| project_disbursements::table.count().get_result(conn).unwrap());
+    assert!(moved > 0, "money moved");
+
+    // Rounds of every level, and every level recognised products through its rounds.
+    let rounds = every_item(&app, &token, "/api/v1/selection-rounds").await;
+    assert_eq!(values(&rounds, "level"), all::<SelectionLevel>());
+    let certificates = every_item(&app, &token, "/api/v1/certificates").await;
+    let issued_by_rounds: Vec<Value> = certificates
+        .iter()
+        .filter(|c| !c["round_id"].is_null())
+        .cloned()
+        .collect();
+    assert_eq!(values(&issued_by_rounds, "level"), all::<SelectionLevel>());
+    let number = certificates[0]["number"].as_str().unwrap();
+    app.get(&format!("/api/v1/public/certificates/{number}"))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn the_demo_has_programmes_with_targets_and_their_progress() {
+    let app = demo();
+    let token = sign_in(&app, "demo-ministry", PASSWORD).await;
+    let programmes = every_item(&app, &token, "/api/v1/programmes").await;
+    assert!(
+        programmes.iter().any(|p| p["level"] == "national")
+            && programmes.iter().any(|p| p["level"] == "provincial"),
+        "{programmes:?}"
+    );
+    for programme in &programmes {
+        let id = programme["id"].as_i64().unwrap();
+        let targets = app
+            .get(&format!("/api/v1/programmes/{id}/targets"))
+            .bearer(&token)
+            .send()
+            .await;
+        targets.assert_status(200);
+        assert!(
+            targets.body["total_count"].as_i64().unwrap() > 0,
+            "{}",
+            targets.text
+        );
+        // The version moved on when the targets were set, as PUT .../targets does.
+        assert_eq!(programme["version"], 2);
+    }
+    // Plan versus actual of the finished national period: targets beside approved projects.
+    let national = programmes
+        .iter()
+        .find(|p| p["level"] == "national" && p["code"] == "2021-2025")
+        .expect("the national 2021-2025 programme");
+    let progress = app
+        .get(&format!("/api/v1/programmes/{}/progress", national["id"]))
+        .bearer(&token)
+        .send()
+        .await;
+    progress.assert_status(200);
+    let total = &progress.body["total"];
+    assert!(total["target_count"].as_i64().unwrap() > 0, "{}", progress.text);
+    assert!(
+        total["projects_approved"].as_i64().unwrap() > 0,
+        "{}",
+        progress.text
+    );
+}
+
+#[actix_web::test]
+async fn the_demo_lies_in_provinces_merged_in_2025_with_their_former_codes() {
+    let app = demo();
+    let token = sign_in(&app, "demo-ministry", PASSWORD).await;
+    let establishments = every_item(&app, &token, "/api/v1/beneficiaries").await;
+    let successor: BTreeMap<String, String> = app.with_conn(|conn| {
+        provinces_pre2025::table
+            .select((provinces_pre2025::code, provinces_pre2025::successor_code))
+            .load::<(String, String)>(conn)
+            .unwrap()
+            .into_iter()
+            .collect()
+    });
+    // Current province → the pre-2025 provinces its establishments record.
+    let mut recorded: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for e in &establishments {
+        let current = e["province_code"].as_str().unwrap().to_owned();
+        if let Some(old) = e["recorded_province_code_pre2025"].as_str() {
+            assert_eq!(successor[old], current, "{e}");
+            assert!(
+                e["recorded_district_code_pre2025"].is_string(),
+                "a demo record names its old district too: {e}"
+            );
+            recorded.entry(current).or_default().insert(old.to_owned());
+        }
+    }
+    let merged: Vec<(&String, &std::collections::BTreeSet<String>)> =
+        recorded.iter().filter(|(_, old)| old.len() >= 2).collect();
+    assert!(
+        merged.len() >= 2,
+        "two merged provinces show two former ones each: {recorded:?}"
+    );
+    // A code that names another province since the reform: 24 was Bắc Giang, is Bắc Ninh.
+    assert!(
+        recorded
+            .iter()
+            .any(|(current, old)| old.iter().any(|o| o == current) && old.len() >= 2),
+        "{recorded:?}"
+    );
+    // The province account works in one of the demo's provinces.
+    let province_user = sign_in(&app, "demo-province", PASSWORD).await;
+    let me = app.get("/api/v1/me").bearer(&province_user).send().await;
+    me.assert_status(200);
+    let own = me.body["province_code"].as_str().expect("a province").to_owned();
+    assert!(recorded.contains_key(&own), "{own} holds demo records");
+    for username in ["demo-admin", "demo-auditor", "demo-commune", "hoidong-001"] {
+        sign_in(&app, username, PASSWORD).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_demos_rows_pass_the_apis_own_checks() {
+    let app = demo();
+    pass_the_apis_own_checks(&app);
+}
+
+#[actix_web::test]
+async fn the_demo_is_the_same_every_run_and_refused_on_a_filled_database() {
+    let first = demo();
+    assert_eq!(digest(&first), digest(&demo()));
+
+    let before: i64 = first.with_conn(|conn| beneficiaries::table.count().get_result(conn).unwrap());
+    let refused = seed::run(&first.state.db, &Options::demo(1)).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            SeedError::NotEmpty {
+                table: "beneficiaries",
+                ..
+            }
+        ),
+        "{refused}"
+    );
+    let after: i64 = first.with_conn(|conn| beneficiaries::table.count().get_result(conn).unwrap());
+    assert_eq!(after, before);
+}
+
+#[actix_web::test]
+async fn a_demo_without_a_password_makes_one_that_signs_in() {
+    let app = TestApp::new();
+    let summary = seed::run(&app.state.db, &Options::demo(1)).expect("demo seed");
+    let password = summary.generated_password.clone().expect("a generated password");
+    let usernames: Vec<&str> = summary.accounts.iter().map(|a| a.username.as_str()).collect();
+    for username in ["demo-admin", "demo-ministry", "demo-province", "demo-commune"] {
+        assert!(usernames.contains(&username), "{usernames:?}");
+        sign_in(&app, username, &password).await;
+    }
+    // The summary names the accounts but keeps the password out of debug output.
+    let shown = summary.to_string();
+    assert!(
+        shown.contains("demo-admin") && !shown.contains(&password),
+        "{shown}"
+    );
+    assert!(!format!("{summary:?}").contains(&password));
 }

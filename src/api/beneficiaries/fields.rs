@@ -11,8 +11,9 @@ use crate::domain::identifiers::{self, IdentifierType};
 use crate::domain::search::search_key;
 use crate::domain::text::clean_line;
 use crate::error::{ApiError, FieldError};
+use crate::models::admin_units::UnitLookup;
 use crate::models::beneficiaries::{BeneficiaryRow, PersonalDataRow};
-use crate::models::{admin_units, decode, now};
+use crate::models::{decode, now};
 
 /// Everything a client may set on an establishment.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,8 +195,9 @@ fn is_vsic(code: &str) -> bool {
         || ((2..=5).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_digit))
 }
 
-/// Every rule of an establishment's state; an empty list means valid.
-pub fn validate(conn: &mut DbConn, fields: &Fields) -> Result<Vec<FieldError>, ApiError> {
+/// Every rule of an establishment's state; an empty list means valid. Units are looked up in
+/// `units`: the database for one record, a [`crate::models::admin_units::UnitBook`] for a file.
+pub fn validate(units: &mut dyn UnitLookup, fields: &Fields) -> Result<Vec<FieldError>, ApiError> {
     let mut errors = Vec::new();
     let length = fields.name.chars().count();
     if !(2..=300).contains(&length) {
@@ -248,7 +250,7 @@ pub fn validate(conn: &mut DbConn, fields: &Fields) -> Result<Vec<FieldError>, A
             "A personal identification number has 12 digits (old identity cards: 9).",
         ));
     }
-    check_units(conn, fields, &mut errors)?;
+    check_units(units, fields, &mut errors)?;
     if let Some(code) = &fields.main_sector_vsic
         && !is_vsic(code)
     {
@@ -304,17 +306,21 @@ pub fn validate(conn: &mut DbConn, fields: &Fields) -> Result<Vec<FieldError>, A
 }
 
 /// Current units must exist and nest; the recorded pre-2025 units must exist and nest.
-fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>) -> Result<(), ApiError> {
-    checks::current_province(conn, errors, "province_code", &fields.province_code)?;
+fn check_units(
+    units: &mut dyn UnitLookup,
+    fields: &Fields,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), ApiError> {
+    checks::current_province(units, errors, "province_code", &fields.province_code)?;
     checks::commune_in_province(
-        conn,
+        units,
         errors,
         "commune_code",
         &fields.commune_code,
         &fields.province_code,
     )?;
     if let Some(code) = &fields.recorded_province_code_pre2025
-        && admin_units::find_province_pre2025(conn, code)?.is_none()
+        && !units.has_province_pre2025(code)?
     {
         errors.push(error(
             "recorded_province_code_pre2025",
@@ -325,7 +331,7 @@ fn check_units(conn: &mut DbConn, fields: &Fields, errors: &mut Vec<FieldError>)
     }
     if let Some(code) = &fields.recorded_district_code_pre2025 {
         checks::district_in_recorded_province(
-            conn,
+            units,
             errors,
             "recorded_district_code_pre2025",
             code,
