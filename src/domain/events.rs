@@ -15,6 +15,7 @@ labeled_enum! {
         ProjectBudgetSet = "project.budget_set": "Kinh phí đề án được lập" / "Project budget set",
         ProjectBudgetAdjusted = "project.budget_adjusted": "Kinh phí đề án được điều chỉnh" / "Project budget adjusted",
         ProjectBeneficiariesNamed = "project.beneficiaries_named": "Cơ sở thụ hưởng của đề án được xác định" / "Project beneficiaries named",
+        ProjectsImported = "project.imported": "Danh sách đề án được nhập từ tệp" / "Projects imported from a file",
         ProjectIndicatorsReplaced = "project.indicators_replaced": "Chỉ tiêu kết quả đề án được cập nhật" / "Project outcome indicators replaced",
         DisbursementRecorded = "disbursement.recorded": "Giải ngân được ghi nhận" / "Disbursement recorded",
         BeneficiaryCreated = "beneficiary.created": "Cơ sở được tạo" / "Establishment created",
@@ -37,6 +38,7 @@ labeled_enum! {
         SelectionRoundPublished = "selection_round.published": "Kết quả kỳ bình chọn được công nhận" / "Selection round results recognised",
         CertificateIssued = "certificate.issued": "Giấy chứng nhận được cấp" / "Certificate issued",
         CertificateLegacyRecorded = "certificate.legacy_recorded": "Giấy chứng nhận cũ được ghi nhận" / "Earlier certificate recorded",
+        CertificatesImported = "certificate.imported": "Giấy chứng nhận cũ được nhập từ tệp" / "Earlier certificates imported from a file",
         CertificateRevoked = "certificate.revoked": "Giấy chứng nhận bị thu hồi" / "Certificate revoked",
     }
 }
@@ -65,6 +67,8 @@ impl EventType {
             ("beneficiary_annual_figures", _) => BeneficiaryFiguresRecorded,
             // One event per applied file: its payload names the file and the ids it created.
             ("import", "beneficiaries_imported") => BeneficiariesImported,
+            ("import", "projects_imported") => ProjectsImported,
+            ("import", "certificates_imported") => CertificatesImported,
             ("programme", "create") => ProgrammeCreated,
             ("programme", "targets_replaced") => ProgrammeTargetsReplaced,
             ("organization", "create") => OrganizationCreated,

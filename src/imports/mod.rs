@@ -8,8 +8,10 @@
 //! audit event. Large files run as a job ([`jobs`]); [`templates`] writes the workbook people fill.
 
 pub mod beneficiaries;
+pub mod certificates;
 pub mod columns;
 pub mod jobs;
+pub mod projects;
 pub mod report;
 pub mod sheet;
 pub mod templates;
@@ -39,20 +41,33 @@ pub const MAX_ROWS: usize = 200_000;
 pub enum ImportKind {
     /// Establishments (cơ sở công nghiệp nông thôn), as `POST /api/v1/beneficiaries` takes them.
     Beneficiaries,
+    /// Projects (đề án) with their budget and their establishments named by identifier.
+    Projects,
+    /// Certificates of earlier selection rounds, with their original numbers and the province
+    /// and district codes of their time.
+    Certificates,
 }
 
 impl ImportKind {
-    pub const ALL: &'static [ImportKind] = &[ImportKind::Beneficiaries];
+    pub const ALL: &'static [ImportKind] = &[
+        ImportKind::Beneficiaries,
+        ImportKind::Projects,
+        ImportKind::Certificates,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ImportKind::Beneficiaries => "beneficiaries",
+            ImportKind::Projects => "projects",
+            ImportKind::Certificates => "certificates",
         }
     }
 
     pub fn columns(self) -> &'static [Column] {
         match self {
             ImportKind::Beneficiaries => columns::BENEFICIARIES,
+            ImportKind::Projects => projects::COLUMNS,
+            ImportKind::Certificates => certificates::COLUMNS,
         }
     }
 
@@ -60,6 +75,8 @@ impl ImportKind {
     fn audit_action(self) -> &'static str {
         match self {
             ImportKind::Beneficiaries => "beneficiaries_imported",
+            ImportKind::Projects => "projects_imported",
+            ImportKind::Certificates => "certificates_imported",
         }
     }
 }
@@ -141,6 +158,8 @@ impl Importer {
 /// Rows checked and ready to write.
 pub enum Prepared {
     Beneficiaries(Vec<crate::api::beneficiaries::fields::Fields>),
+    Projects(Vec<projects::Record>),
+    Certificates(Vec<certificates::Record>),
 }
 
 /// A checked file.
@@ -173,6 +192,20 @@ pub fn check(
             Ok(Checked {
                 findings: checked.findings,
                 prepared: Prepared::Beneficiaries(checked.records),
+            })
+        }
+        ImportKind::Projects => {
+            let checked = projects::check(conn, sheet, importer, done)?;
+            Ok(Checked {
+                findings: checked.findings,
+                prepared: Prepared::Projects(checked.records),
+            })
+        }
+        ImportKind::Certificates => {
+            let checked = certificates::check(conn, sheet, importer, done)?;
+            Ok(Checked {
+                findings: checked.findings,
+                prepared: Prepared::Certificates(checked.records),
             })
         }
     }
@@ -240,6 +273,8 @@ pub fn apply(
 ) -> Result<ImportRow, ApiError> {
     let ids = match &checked.prepared {
         Prepared::Beneficiaries(records) => beneficiaries::write(conn, records, done)?,
+        Prepared::Projects(records) => projects::write(conn, importer, records, done)?,
+        Prepared::Certificates(records) => certificates::write(conn, importer, records, done)?,
     };
     let rows = ids.len() as i64;
     let record = match job_id {

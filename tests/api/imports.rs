@@ -143,7 +143,7 @@ async fn a_dry_run_names_each_bad_row_and_column_and_the_fixed_file_imports_once
             tax_code(5)
         ),
         // row 9: valid
-        format!("Tổ hợp tác Thêu ren Văn Lâm,cooperative_group,none,,01,00004,,,12,,"),
+        "Tổ hợp tác Thêu ren Văn Lâm,cooperative_group,none,,01,00004,,,12,,".to_owned(),
     ];
     let file = format!("{HEADER}\n{}\n", rows.join("\n"));
 
@@ -196,7 +196,7 @@ async fn a_dry_run_names_each_bad_row_and_column_and_the_fixed_file_imports_once
             "Công ty Nón lá Chuông,enterprise,tax_code,{},01,00004,,,,,",
             tax_code(6)
         ),
-        format!("Cơ sở Nón lá,household_business,household_registration,01A8001234,01,00004,,,7,false,"),
+        "Cơ sở Nón lá,household_business,household_registration,01A8001234,01,00004,,,7,false,".to_owned(),
         rows[7].clone(),
     ];
     let fixed = format!("\u{feff}{HEADER}\n{}\n", fixed_rows.join("\n"));
