@@ -252,3 +252,21 @@ pub fn find<'a>(columns: &'a [Column], header: &str) -> Option<&'a Column> {
         .iter()
         .find(|c| c.code.eq_ignore_ascii_case(header) || c.heading.to_lowercase() == header.to_lowercase())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::imports::ImportKind;
+
+    /// `docs/IMPORTS.md` lists every column of every kind with its heading.
+    #[test]
+    fn the_import_documentation_lists_every_column() {
+        let docs = include_str!("../../docs/IMPORTS.md");
+        for kind in ImportKind::ALL {
+            assert!(docs.contains(&format!("### `{}`", kind.as_str())), "{kind:?} has no section");
+            for column in kind.columns() {
+                let row = format!("| `{}` | {} |", column.code, column.heading);
+                assert!(docs.contains(&row), "docs/IMPORTS.md lacks the row of {}: {row}", column.code);
+            }
+        }
+    }
+}

@@ -19,6 +19,8 @@ mod events;
 mod health;
 mod idempotency;
 mod imports;
+mod imports_certificates;
+mod imports_projects;
 mod integrations;
 mod openapi;
 mod outage;

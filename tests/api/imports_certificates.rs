@@ -1,0 +1,1 @@
+//! Importing certificates from files.

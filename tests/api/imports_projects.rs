@@ -1,0 +1,1 @@
+//! Importing projects from files.
