@@ -327,28 +327,20 @@ fn import_file(
     province_code: Option<String>,
 ) -> Result<(), String> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    use khuyencong::auth::principal::Territory;
     use khuyencong::imports::{self, Importer, Outcome, Upload};
 
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let db = open_and_migrate(&config)?;
-    let territory = match province_code {
-        None => Territory::National,
-        Some(code) => {
-            let known = db
-                .get()
-                .and_then(|mut conn| khuyencong::models::admin_units::find_province_2025(&mut conn, &code))
-                .map_err(|e| e.detail.en.to_string())?;
-            if known.is_none() {
-                return Err(format!("no current province has code {code}"));
-            }
-            Territory::Province(code)
+    if let Some(code) = &province_code {
+        let known = db
+            .get()
+            .and_then(|mut conn| khuyencong::models::admin_units::find_province_2025(&mut conn, code))
+            .map_err(|e| e.detail.en.to_string())?;
+        if known.is_none() {
+            return Err(format!("no current province has code {code}"));
         }
-    };
-    let importer = Importer {
-        actor: Actor::command_line(),
-        territory,
-    };
+    }
+    let importer = Importer::command_line(province_code);
     let upload = Upload::new(kind, bytes);
     let lang = cli_language();
     let sheet = match upload.sheet() {

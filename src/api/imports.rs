@@ -14,7 +14,6 @@ use super::beneficiaries::WRITERS;
 use super::extract::{ApiQuery, BodyLimits, read_body};
 use super::stats::reports::Workbook;
 use crate::api::csv_export::CsvFile;
-use crate::auth::principal::Territory;
 use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -256,10 +255,7 @@ pub async fn create_import(
     let upload = Upload::new(query.kind, body.to_vec());
     let importer = Importer {
         actor: Actor::new(&principal, &context),
-        territory: match principal.territory() {
-            Territory::National => Territory::National,
-            other => other,
-        },
+        principal: principal.clone(),
     };
     if upload.bytes.len() > state.config.import_sync_max_bytes {
         let db = state.db.clone();

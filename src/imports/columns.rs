@@ -32,11 +32,11 @@ pub struct Column {
 }
 
 /// Every code of `T` with its Vietnamese label.
-fn codes<T: Labeled>() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn codes<T: Labeled>() -> Vec<(&'static str, &'static str)> {
     T::ALL.iter().map(|v| (v.code(), v.labels().0)).collect()
 }
 
-const fn column(
+pub(crate) const fn column(
     code: &'static str,
     heading: &'static str,
     required: bool,
@@ -262,10 +262,17 @@ mod tests {
     fn the_import_documentation_lists_every_column() {
         let docs = include_str!("../../docs/IMPORTS.md");
         for kind in ImportKind::ALL {
-            assert!(docs.contains(&format!("### `{}`", kind.as_str())), "{kind:?} has no section");
+            assert!(
+                docs.contains(&format!("### `{}`", kind.as_str())),
+                "{kind:?} has no section"
+            );
             for column in kind.columns() {
                 let row = format!("| `{}` | {} |", column.code, column.heading);
-                assert!(docs.contains(&row), "docs/IMPORTS.md lacks the row of {}: {row}", column.code);
+                assert!(
+                    docs.contains(&row),
+                    "docs/IMPORTS.md lacks the row of {}: {row}",
+                    column.code
+                );
             }
         }
     }

@@ -24,6 +24,7 @@ use self::columns::Column;
 use self::report::{Findings, Problem};
 use self::sheet::{FileFormat, Sheet};
 use crate::auth::principal::Territory;
+use crate::auth::{Principal, Role};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::i18n::Text;
@@ -138,18 +139,43 @@ impl Upload {
     }
 }
 
-/// Who imports, and where they may.
+/// Who imports, and where they may: the rules of the API apply to them as to the signed-in
+/// caller they are (the command line imports as national or provincial staff).
 #[derive(Debug, Clone)]
 pub struct Importer {
     pub actor: Actor,
-    /// `National`, or the one province whose rows may be imported.
-    pub territory: Territory,
+    pub principal: Principal,
 }
 
 impl Importer {
+    /// The command line's importer: national (`ministry`), or the staff of one province.
+    pub fn command_line(province_code: Option<String>) -> Importer {
+        let actor = Actor::command_line();
+        Importer {
+            principal: Principal {
+                user_id: 0,
+                username: actor.username.clone(),
+                role: if province_code.is_some() {
+                    Role::Province
+                } else {
+                    Role::Ministry
+                },
+                province_code,
+                commune_code: None,
+                scopes: None,
+            },
+            actor,
+        }
+    }
+
+    /// `National`, or the one province whose rows may be imported.
+    pub fn territory(&self) -> Territory {
+        self.principal.territory()
+    }
+
     pub fn province_code(&self) -> Option<&str> {
-        match &self.territory {
-            Territory::Province(code) => Some(code),
+        match self.principal.territory() {
+            Territory::Province(_) => self.principal.province_code.as_deref(),
             _ => None,
         }
     }
@@ -188,7 +214,7 @@ pub fn check(
 ) -> Result<Checked, ApiError> {
     match upload.kind {
         ImportKind::Beneficiaries => {
-            let checked = beneficiaries::check(conn, sheet, &importer.territory, done)?;
+            let checked = beneficiaries::check(conn, sheet, &importer.territory(), done)?;
             Ok(Checked {
                 findings: checked.findings,
                 prepared: Prepared::Beneficiaries(checked.records),

@@ -130,6 +130,19 @@ pub fn check_cap(
     on: NaiveDate,
     override_reason: Option<&str>,
 ) -> Result<CapOutcome, ApiError> {
+    let beneficiaries = model::count_beneficiaries(conn, row.id)?;
+    check_cap_naming(conn, row, beneficiaries, on, override_reason)
+}
+
+/// [`check_cap`] for a project that names `beneficiaries` establishments, whether or not they
+/// are stored yet (an import checks its rows before it writes them).
+pub fn check_cap_naming(
+    conn: &mut DbConn,
+    row: &ProjectRow,
+    beneficiaries: i64,
+    on: NaiveDate,
+    override_reason: Option<&str>,
+) -> Result<CapOutcome, ApiError> {
     let funding = funding_of(row)?;
     let province = (funding == FundingSource::Local).then_some(row.province_code.as_str());
     let Some(cap_row) =
@@ -139,7 +152,7 @@ pub fn check_cap(
     };
     let claim = CapClaim {
         budget: row.budget(),
-        beneficiaries: model::count_beneficiaries(conn, row.id)?,
+        beneficiaries,
         complete_production_line: row.complete_production_line,
         priority_area: row.priority_area,
     };

@@ -61,7 +61,7 @@ impl BudgetRequest {
 }
 
 /// Every line is an amount in đồng.
-fn check_lines(errors: &mut Vec<crate::error::FieldError>, budget: &Budget) {
+pub(crate) fn check_lines(errors: &mut Vec<crate::error::FieldError>, budget: &Budget) {
     for source in [
         BudgetSource::National,
         BudgetSource::Local,

@@ -240,8 +240,43 @@ fn duplicate_code(code: &str) -> ApiError {
     )
 }
 
+/// The row a new project starts from, before its content is applied: a `draft` with code `code`,
+/// no budget yet, at version 1.
+pub(crate) fn draft_base(code: String, at: chrono::NaiveDateTime) -> ProjectRow {
+    ProjectRow {
+        id: 0,
+        code,
+        title: String::new(),
+        summary: None,
+        activity_type: String::new(),
+        funding_source: String::new(),
+        plan_year: 0,
+        province_code: String::new(),
+        commune_code: None,
+        recorded_province_code_pre2025: None,
+        recorded_district_code_pre2025: None,
+        implementing_unit_id: 0,
+        planned_start: None,
+        planned_end: None,
+        complete_production_line: false,
+        priority_area: false,
+        status: ProjectStatus::Draft.as_str().to_owned(),
+        budget_national_vnd: 0,
+        budget_local_vnd: 0,
+        budget_counterpart_vnd: 0,
+        budget_other_vnd: 0,
+        budget_version: 0,
+        cap_override_reason: None,
+        cap_override_budget_version: None,
+        search_key: String::new(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 /// The code to give a new project: the one asked for, or the next of its prefix.
-fn assign_code(conn: &mut crate::db::DbConn, fields: &Fields) -> Result<String, ApiError> {
+pub(crate) fn assign_code(conn: &mut crate::db::DbConn, fields: &Fields) -> Result<String, ApiError> {
     if let Some(code) = &fields.code {
         if model::find_by_code(conn, code)?.is_some() {
             return Err(duplicate_code(code));
@@ -446,36 +481,7 @@ pub async fn create_project(
             }
             crate::api::checks::ensure(errors)?;
             let at = now();
-            let base = ProjectRow {
-                id: 0,
-                code: assign_code(conn, &fields)?,
-                title: String::new(),
-                summary: None,
-                activity_type: String::new(),
-                funding_source: String::new(),
-                plan_year: 0,
-                province_code: String::new(),
-                commune_code: None,
-                recorded_province_code_pre2025: None,
-                recorded_district_code_pre2025: None,
-                implementing_unit_id: 0,
-                planned_start: None,
-                planned_end: None,
-                complete_production_line: false,
-                priority_area: false,
-                status: ProjectStatus::Draft.as_str().to_owned(),
-                budget_national_vnd: 0,
-                budget_local_vnd: 0,
-                budget_counterpart_vnd: 0,
-                budget_other_vnd: 0,
-                budget_version: 0,
-                cap_override_reason: None,
-                cap_override_budget_version: None,
-                search_key: String::new(),
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            };
+            let base = draft_base(assign_code(conn, &fields)?, at);
             let row = model::insert(conn, &fields.to_row(&base))?;
             model::replace_beneficiaries(conn, row.id, &fields.links())?;
             model::record_history(
