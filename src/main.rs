@@ -340,7 +340,7 @@ fn import_file(
             return Err(format!("no current province has code {code}"));
         }
     }
-    let importer = Importer::command_line(province_code);
+    let importer = Importer::command_line(province_code, config.certificate_validity_years);
     let upload = Upload::new(kind, bytes);
     let lang = cli_language();
     let sheet = match upload.sheet() {

@@ -256,6 +256,7 @@ pub async fn create_import(
     let importer = Importer {
         actor: Actor::new(&principal, &context),
         principal: principal.clone(),
+        certificate_validity_years: state.config.certificate_validity_years,
     };
     if upload.bytes.len() > state.config.import_sync_max_bytes {
         let db = state.db.clone();

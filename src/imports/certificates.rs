@@ -1,48 +1,472 @@
-//! Importing certificates of earlier selection rounds (legacy certificates): their original numbers and the province and district codes of their time.
-//!
-//! (Being built: every row is refused until the checks of this kind are in place.)
+//! Importing certificates of earlier selection rounds (legacy certificates): their original
+//! numbers, the level and year of the round, the recognition decision, and the commune, district or
+//! province codes of their time. Each row is checked as `POST /api/v1/certificates` checks a legacy
+//! certificate ([`legacy_row`]). The product is named by its producer's identifier and its name:
+//! a product the producer already has is reused, another is registered with the certificate (as
+//! `POST /api/v1/products` would, same checks).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
 
 use super::Importer;
-use super::columns::Column;
+use super::columns::{Cell, Column, codes, column};
 use super::report::{Findings, Problem};
-use super::sheet::Sheet;
+use super::sheet::{Row, Sheet};
+use crate::api::beneficiaries::owner;
+use crate::api::certification::certificates::{LegacyCertificateRequest, legacy_row};
+use crate::api::certification::products::{Fields as ProductFields, apply as apply_product};
+use crate::api::checks::error;
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::db::schema::{beneficiaries, products};
+use crate::domain::admin_units::{Era, Region};
+use crate::domain::certification::{ProductGroup, SelectionLevel};
+use crate::domain::search::search_key;
+use crate::error::{ApiError, FieldError};
+use crate::models::beneficiaries::BeneficiaryRow;
+use crate::models::certification::{self as model, CertificateRow, ProductRow};
+use crate::models::now;
 
-pub const COLUMNS: &[Column] = &[];
+pub const COLUMNS: &[Column] = &[
+    column(
+        "number",
+        "Số giấy chứng nhận",
+        true,
+        Cell::Text,
+        "125-QD-UBND-2019-07",
+        "Số gốc; viết dấu / thành -.",
+    ),
+    column(
+        "level",
+        "Cấp bình chọn",
+        true,
+        Cell::Code(codes::<SelectionLevel>),
+        "province",
+        "",
+    ),
+    column("year", "Năm bình chọn", true, Cell::Integer, "2019", ""),
+    column(
+        "decision_number",
+        "Số quyết định công nhận",
+        true,
+        Cell::Text,
+        "125/QĐ-UBND",
+        "",
+    ),
+    column(
+        "issued_on",
+        "Ngày cấp",
+        true,
+        Cell::Date,
+        "2019-08-15",
+        "Trong năm bình chọn hoặc năm sau.",
+    ),
+    column(
+        "era",
+        "Thời kỳ của mã địa bàn",
+        false,
+        Cell::Code(codes::<Era>),
+        "pre2025",
+        "Mặc định: pre2025 với giấy cấp trước 01/07/2025.",
+    ),
+    column(
+        "commune_code",
+        "Mã xã (cấp xã)",
+        false,
+        Cell::Text,
+        "",
+        "Bình chọn cấp xã: mã xã của thời kỳ trên.",
+    ),
+    column(
+        "district_code",
+        "Mã huyện (cấp huyện)",
+        false,
+        Cell::Text,
+        "",
+        "Bình chọn cấp huyện: mã huyện trước 2025.",
+    ),
+    column(
+        "province_code",
+        "Mã tỉnh (cấp tỉnh)",
+        false,
+        Cell::Text,
+        "01",
+        "Bình chọn cấp tỉnh: mã tỉnh của thời kỳ trên.",
+    ),
+    column(
+        "region_code",
+        "Khu vực (cấp khu vực)",
+        false,
+        Cell::Code(codes::<Region>),
+        "",
+        "",
+    ),
+    column(
+        "beneficiary_identifier",
+        "Mã định danh cơ sở sản xuất",
+        true,
+        Cell::Text,
+        "0100109106",
+        "Mã số thuế, mã HTX hoặc số đăng ký hộ kinh doanh của cơ sở đã có trong sổ.",
+    ),
+    column(
+        "product_name",
+        "Tên sản phẩm",
+        true,
+        Cell::Text,
+        "Bộ bàn ghế mây tre đan",
+        "Sản phẩm chưa có của cơ sở được đăng ký cùng giấy chứng nhận.",
+    ),
+    column(
+        "product_group",
+        "Nhóm sản phẩm",
+        true,
+        Cell::Code(codes::<ProductGroup>),
+        "handicraft",
+        "",
+    ),
+];
 
-/// A row checked and ready to write.
+/// A certificate checked and ready to write, with its product (new ones have id 0).
 #[derive(Debug, Clone)]
-pub struct Record;
+pub struct Record {
+    pub certificate: CertificateRow,
+    pub product: ProductRow,
+}
 
 pub struct Checked {
     pub findings: Findings,
     pub records: Vec<Record>,
 }
 
-pub fn check(
-    _conn: &mut DbConn,
+/// What a row says, as the API would take it.
+struct Parsed {
+    request: LegacyCertificateRequest,
+    product_name: Option<String>,
+    product_group: Option<ProductGroup>,
+}
+
+fn required(column: &str) -> FieldError {
+    error(
+        column,
+        "required",
+        format!("Cột {column} bắt buộc có giá trị."),
+        format!("Column {column} must have a value."),
+    )
+}
+
+/// A cell of an enumeration: its code or its Vietnamese label.
+fn code_of<T: std::str::FromStr>(
     sheet: &Sheet,
-    _importer: &Importer,
-    done: &dyn Fn(u64),
-) -> Result<Checked, ApiError> {
-    done(sheet.rows.len() as u64);
-    Ok(Checked {
-        findings: Findings::unreadable(vec![Problem::file(
-            "not_importable_yet",
-            "Chưa nhập được loại dữ liệu này.".to_owned(),
-            "This kind cannot be imported yet.".to_owned(),
-        )]),
-        records: Vec::new(),
+    row: &Row,
+    column: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<T> {
+    let value = row.get(sheet, column)?;
+    let Some(Cell::Code(values)) = COLUMNS.iter().find(|c| c.code == column).map(|c| c.cell) else {
+        return None;
+    };
+    let values = values();
+    let found = values
+        .iter()
+        .find(|(code, label)| {
+            code.eq_ignore_ascii_case(value) || label.to_lowercase() == value.to_lowercase()
+        })
+        .and_then(|(code, _)| code.parse().ok());
+    if found.is_none() {
+        let codes: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
+        errors.push(error(
+            column,
+            "invalid_value",
+            format!("\"{value}\" không phải một trong: {}.", codes.join(", ")),
+            format!("\"{value}\" is not one of: {}.", codes.join(", ")),
+        ));
+    }
+    found
+}
+
+/// `YYYY-MM-DD` (as a workbook's date cells read) or `DD/MM/YYYY` (as people write dates).
+fn parse_day(value: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+        .ok()
+}
+
+fn parse(sheet: &Sheet, row: &Row, errors: &mut Vec<FieldError>) -> Option<Parsed> {
+    let text = |code: &str| row.get(sheet, code).map(str::to_owned);
+    let level = code_of::<SelectionLevel>(sheet, row, "level", errors);
+    let era = code_of::<Era>(sheet, row, "era", errors);
+    let region_code = code_of::<Region>(sheet, row, "region_code", errors);
+    let product_group = code_of::<ProductGroup>(sheet, row, "product_group", errors);
+    let year = match row.get(sheet, "year").map(|v| (v, v.parse::<i64>())) {
+        Some((_, Ok(year))) => Some(year),
+        Some((value, Err(_))) => {
+            errors.push(error(
+                "year",
+                "invalid_value",
+                format!("\"{value}\" không phải số nguyên."),
+                format!("\"{value}\" is not a whole number."),
+            ));
+            None
+        }
+        None => None,
+    };
+    let issued_on = match row.get(sheet, "issued_on").map(|v| (v, parse_day(v))) {
+        Some((_, Some(day))) => Some(day),
+        Some((value, None)) => {
+            errors.push(error(
+                "issued_on",
+                "invalid_value",
+                format!("\"{value}\" không phải ngày (YYYY-MM-DD hoặc DD/MM/YYYY)."),
+                format!("\"{value}\" is not a day (YYYY-MM-DD or DD/MM/YYYY)."),
+            ));
+            None
+        }
+        None => None,
+    };
+    for column in COLUMNS.iter().filter(|c| c.required) {
+        if row.get(sheet, column.code).is_none() {
+            errors.push(required(column.code));
+        }
+    }
+    Some(Parsed {
+        request: LegacyCertificateRequest {
+            number: text("number")?,
+            level: level?,
+            year: year?,
+            product_id: 0,
+            decision_number: text("decision_number")?,
+            issued_on: issued_on?,
+            era,
+            commune_code: text("commune_code"),
+            district_code: text("district_code"),
+            province_code: text("province_code"),
+            region_code,
+        },
+        product_name: text("product_name"),
+        product_group,
     })
 }
 
-/// Writes the records; their ids.
+/// The establishment an identifier names, if the importer may see it.
+fn producer(
+    conn: &mut DbConn,
+    importer: &Importer,
+    identifier: &str,
+) -> Result<Option<BeneficiaryRow>, ApiError> {
+    let compact = crate::domain::identifiers::compact(identifier);
+    let found: Option<BeneficiaryRow> = beneficiaries::table
+        .filter(beneficiaries::identifier_value.eq(&compact))
+        .select(BeneficiaryRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(found.filter(|b| importer.principal.sees(owner(b))))
+}
+
+/// The producer's product of that name (case, accents and spacing ignored), or a new one.
+fn product(
+    conn: &mut DbConn,
+    producer: &BeneficiaryRow,
+    name: &str,
+    group: ProductGroup,
+) -> Result<Result<ProductRow, Vec<FieldError>>, ApiError> {
+    let key = search_key(name);
+    let existing: Vec<ProductRow> = products::table
+        .filter(products::beneficiary_id.eq(producer.id))
+        .select(ProductRow::as_select())
+        .load(conn)?;
+    if let Some(found) = existing.into_iter().find(|p| search_key(&p.name) == key) {
+        return Ok(Ok(found));
+    }
+    let at = now();
+    let mut row = ProductRow {
+        id: 0,
+        beneficiary_id: producer.id,
+        name: String::new(),
+        product_group: String::new(),
+        is_set: false,
+        description: None,
+        quality_standards_json: "[]".into(),
+        awards_json: "[]".into(),
+        photos_json: "[]".into(),
+        search_key: String::new(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    let fields = ProductFields {
+        name: name.to_owned(),
+        product_group: group,
+        is_set: false,
+        description: None,
+        quality_standards: Vec::new(),
+        awards: Vec::new(),
+        photos: Vec::new(),
+    };
+    match apply_product(&mut row, fields) {
+        Ok(()) => Ok(Ok(row)),
+        Err(refused) if refused.status.is_client_error() => Ok(Err(refused
+            .errors
+            .iter()
+            .map(|e| FieldError::new(format!("product_{}", e.field), e.code, e.message.clone()))
+            .collect())),
+        Err(failed) => Err(failed),
+    }
+}
+
+/// A refusal of the legacy-certificate checks as the row's problems (a database failure stays an
+/// error). The API's `product_id` is the file's producer and product.
+fn refusal_problems(refused: ApiError) -> Result<Vec<FieldError>, ApiError> {
+    if !refused.status.is_client_error() {
+        return Err(refused);
+    }
+    let column = |field: &str| match field {
+        "product_id" => "beneficiary_identifier".to_owned(),
+        other => other.to_owned(),
+    };
+    if refused.errors.is_empty() {
+        let field = match refused.code {
+            "duplicate_number" => "number",
+            _ => "level",
+        };
+        return Ok(vec![FieldError::new(field, refused.code, refused.detail.clone())]);
+    }
+    Ok(refused
+        .errors
+        .iter()
+        .map(|e| FieldError::new(column(&e.field), e.code, e.message.clone()))
+        .collect())
+}
+
+pub fn check(
+    conn: &mut DbConn,
+    sheet: &Sheet,
+    importer: &Importer,
+    done: &dyn Fn(u64),
+) -> Result<Checked, ApiError> {
+    let mut problems = Vec::new();
+    let mut records = Vec::new();
+    let mut invalid = 0u64;
+    let mut first_row_of: HashMap<String, u32> = HashMap::new();
+    for (index, row) in sheet.rows.iter().enumerate() {
+        let mut errors = Vec::new();
+        let record = check_row(conn, sheet, row, importer, &mut errors)?;
+        if let Some(number) = row.get(sheet, "number").map(|n| n.trim().to_owned()) {
+            match first_row_of.get(&number) {
+                Some(first) => errors.push(error(
+                    "number",
+                    "duplicate_in_file",
+                    format!("Số giấy chứng nhận {number} đã có ở dòng {first} của tệp."),
+                    format!("Certificate number {number} is already on row {first} of the file."),
+                )),
+                None => {
+                    first_row_of.insert(number, row.number);
+                }
+            }
+        }
+        match record {
+            Some(record) if errors.is_empty() => records.push(record),
+            _ => invalid += 1,
+        }
+        problems.extend(errors.into_iter().map(|e| Problem::of_field(row.number, e)));
+        done(index as u64 + 1);
+    }
+    let rows_read = sheet.rows.len() as u64;
+    Ok(Checked {
+        findings: Findings {
+            rows_read,
+            rows_valid: rows_read - invalid,
+            problems_total: problems.len() as u64,
+            problems,
+        },
+        records,
+    })
+}
+
+fn check_row(
+    conn: &mut DbConn,
+    sheet: &Sheet,
+    row: &Row,
+    importer: &Importer,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<Record>, ApiError> {
+    let parsed = parse(sheet, row, errors);
+    let producer = match row.get(sheet, "beneficiary_identifier") {
+        Some(identifier) => {
+            let found = producer(conn, importer, identifier)?;
+            if found.is_none() {
+                errors.push(error(
+                    "beneficiary_identifier",
+                    "unknown_beneficiary",
+                    format!("Không có cơ sở mang mã {identifier} (trong phạm vi của bạn)."),
+                    format!("No establishment has identifier {identifier} (within your territory)."),
+                ));
+            }
+            found
+        }
+        None => None,
+    };
+    let (Some(parsed), Some(producer)) = (parsed, producer) else {
+        return Ok(None);
+    };
+    let (Some(name), Some(group)) = (parsed.product_name.as_deref(), parsed.product_group) else {
+        return Ok(None);
+    };
+    let product = match product(conn, &producer, name, group)? {
+        Ok(product) => product,
+        Err(problems) => {
+            errors.extend(problems);
+            return Ok(None);
+        }
+    };
+    let mut request = parsed.request;
+    request.product_id = product.id;
+    match legacy_row(
+        conn,
+        &importer.principal,
+        &request,
+        Some(&producer),
+        importer.certificate_validity_years,
+    ) {
+        Ok(certificate) => Ok(Some(Record { certificate, product })),
+        Err(refused) => {
+            errors.extend(refusal_problems(refused)?);
+            Ok(None)
+        }
+    }
+}
+
+/// Writes the new products and the certificates; the certificates' ids.
 pub fn write(
-    _conn: &mut DbConn,
+    conn: &mut DbConn,
     _importer: &Importer,
-    _records: &[Record],
-    _done: &dyn Fn(u64),
+    records: &[Record],
+    done: &dyn Fn(u64),
 ) -> Result<Vec<i64>, ApiError> {
-    Ok(Vec::new())
+    // Several rows may name the same new product: it is registered once.
+    let mut created: HashMap<(i64, String), i64> = HashMap::new();
+    let mut ids = Vec::with_capacity(records.len());
+    for (index, record) in records.iter().enumerate() {
+        let product_id = if record.product.id != 0 {
+            record.product.id
+        } else {
+            let key = (record.product.beneficiary_id, search_key(&record.product.name));
+            match created.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = model::insert_product(conn, &record.product)?.id;
+                    created.insert(key, id);
+                    id
+                }
+            }
+        };
+        let certificate = CertificateRow {
+            product_id,
+            ..record.certificate.clone()
+        };
+        ids.push(model::insert_certificate(conn, &certificate)?.id);
+        done(index as u64 + 1);
+    }
+    Ok(ids)
 }

@@ -13,6 +13,8 @@ pub enum Cell {
     Text,
     /// A whole number.
     Integer,
+    /// A day: `YYYY-MM-DD` or `DD/MM/YYYY` (or a date cell of the workbook).
+    Date,
     /// `true`/`false` (also `1`/`0`, `có`/`không`, `x`/blank); a blank cell is `false`.
     Boolean,
     /// One code of an enumeration (its Vietnamese label is read too).

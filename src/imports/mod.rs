@@ -145,11 +145,13 @@ impl Upload {
 pub struct Importer {
     pub actor: Actor,
     pub principal: Principal,
+    /// `CERTIFICATE_VALIDITY_YEARS`: how long the certificates of a file stay valid.
+    pub certificate_validity_years: i32,
 }
 
 impl Importer {
     /// The command line's importer: national (`ministry`), or the staff of one province.
-    pub fn command_line(province_code: Option<String>) -> Importer {
+    pub fn command_line(province_code: Option<String>, certificate_validity_years: i32) -> Importer {
         let actor = Actor::command_line();
         Importer {
             principal: Principal {
@@ -165,6 +167,7 @@ impl Importer {
                 scopes: None,
             },
             actor,
+            certificate_validity_years,
         }
     }
 

@@ -20,7 +20,7 @@ pub fn allowed(column: &Column) -> Option<Vec<&'static str>> {
     match column.cell {
         Cell::Code(values) => Some(values().into_iter().map(|(code, _)| code).collect()),
         Cell::Boolean => Some(vec!["true", "false"]),
-        Cell::Text | Cell::Integer => None,
+        Cell::Text | Cell::Integer | Cell::Date => None,
     }
 }
 
@@ -106,6 +106,7 @@ fn build(columns: &[Column]) -> Result<Vec<u8>, XlsxError> {
                 .join("; "),
             Cell::Boolean => "true / false".to_owned(),
             Cell::Integer => "số nguyên".to_owned(),
+            Cell::Date => "ngày: YYYY-MM-DD hoặc DD/MM/YYYY".to_owned(),
             Cell::Text => String::new(),
         };
         guide.write_string(r, 3, values)?;

@@ -342,107 +342,13 @@ pub async fn record_legacy_certificate(
     let view = state
         .db
         .write(move |conn| {
-            let number = body.number.trim().to_owned();
-            let decision_number = clean_line(&body.decision_number);
-            let mut errors = Vec::new();
-            if !is_certificate_number(&number) {
-                errors.push(error(
-                    "number",
-                    "invalid_number",
-                    "Số giấy chứng nhận gồm chữ, số và . - _ (tối đa 60 ký tự); viết / thành -.",
-                    "A certificate number has letters, digits and . - _ (at most 60); write / as -.",
-                ));
-            }
-            checks::year(&mut errors, "year", body.year);
-            checks::length(&mut errors, "decision_number", &decision_number, 1, 100);
-            let issue_year = i64::from(body.issued_on.year());
-            if issue_year < body.year
-                || issue_year > body.year + 1
-                || body.issued_on > Utc::now().date_naive()
-            {
-                errors.push(error(
-                    "issued_on",
-                    "out_of_range",
-                    "Ngày cấp trong năm bình chọn hoặc năm sau, không sau hôm nay.",
-                    "The issue date lies in the round's year or the next, and not after today.",
-                ));
-            }
-            let reform = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(NaiveDate::MAX);
-            let era = ScopeCodes::era_for(body.level, body.era, body.issued_on < reform, &mut errors);
-            let trim = |v: Option<String>| v.map(|c| c.trim().to_owned());
-            let scope = ScopeCodes {
-                level: body.level,
-                era,
-                commune_code: trim(body.commune_code),
-                district_code: trim(body.district_code),
-                province_code: trim(body.province_code),
-                region_code: body.region_code.map(|r| r.as_str().to_owned()),
-            };
-            let owner_province = scope.check(conn, &mut errors)?;
-            let found = match model::find_product(conn, body.product_id)? {
-                Some(p) => beneficiaries::find(conn, p.beneficiary_id)?.map(|b| (p, b)),
+            let producer = match model::find_product(conn, body.product_id)? {
+                Some(p) => beneficiaries::find(conn, p.beneficiary_id)?,
                 None => None,
-            };
-            let Some((product, producer)) = found.filter(|(_, b)| principal.sees(owner(b))) else {
-                errors.push(error(
-                    "product_id",
-                    "unknown_product",
-                    format!(
-                        "Không có sản phẩm mã {} (trong phạm vi của bạn).",
-                        body.product_id
-                    ),
-                    format!("No product {} (within your territory).", body.product_id),
-                ));
-                return Err(ApiError::validation(errors));
-            };
-            checks::ensure(errors)?;
-            ensure_may_certify(
-                &principal,
-                body.level,
-                owner_province.as_deref(),
-                scope.commune_code.as_deref(),
-            )?;
-            let place = Place::of(conn, &producer)?;
-            if let Some(outside) = check_scope(&scope, &place, "product_id")? {
-                return Err(ApiError::validation(vec![outside]));
             }
-            if model::find_certificate_by_number(conn, &number)?.is_some() {
-                return Err(ApiError::conflict(
-                    "duplicate_number",
-                    Text::new(
-                        format!("Đã có giấy chứng nhận số {number}."),
-                        format!("A certificate numbered {number} is already recorded."),
-                    ),
-                ));
-            }
-            let row = model::insert_certificate(
-                conn,
-                &CertificateRow {
-                    id: 0,
-                    number,
-                    level: body.level.as_str().to_owned(),
-                    year: body.year,
-                    era: era.as_str().to_owned(),
-                    scope_code: scope.code(),
-                    round_id: None,
-                    entry_id: None,
-                    product_id: product.id,
-                    beneficiary_id: producer.id,
-                    province_code: producer.province_code.clone(),
-                    region_code: place
-                        .region(era)
-                        .map(|r| r.as_str().to_owned())
-                        .unwrap_or(place.region_listed.clone()),
-                    decision_number,
-                    issued_on: body.issued_on,
-                    valid_until: valid_until(body.issued_on, validity_years),
-                    legacy: true,
-                    revoked_at: None,
-                    revocation_reason: None,
-                    revocation_decision_number: None,
-                    created_at: now(),
-                },
-            )?;
+            .filter(|b| principal.sees(owner(b)));
+            let checked = legacy_row(conn, &principal, &body, producer.as_ref(), validity_years)?;
+            let row = model::insert_certificate(conn, &checked)?;
             let view = render(conn, &row, Utc::now().date_naive())?;
             audit::record(
                 conn,
@@ -462,6 +368,110 @@ pub async fn record_legacy_certificate(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/certificates/{}", view.id)))
         .json(view))
+}
+
+/// A legacy certificate of `producer`'s product, checked as `POST /api/v1/certificates` checks it:
+/// the row to insert, or the refusal (422 listing every broken rule, 403 `not_organiser`, 409
+/// `duplicate_number`). `producer` is `None` when the product is unknown to the caller. The
+/// import of earlier certificates runs the same checks.
+pub fn legacy_row(
+    conn: &mut DbConn,
+    principal: &Principal,
+    body: &LegacyCertificateRequest,
+    producer: Option<&crate::models::beneficiaries::BeneficiaryRow>,
+    validity_years: i32,
+) -> Result<CertificateRow, ApiError> {
+    let number = body.number.trim().to_owned();
+    let decision_number = clean_line(&body.decision_number);
+    let mut errors = Vec::new();
+    if !is_certificate_number(&number) {
+        errors.push(error(
+            "number",
+            "invalid_number",
+            "Số giấy chứng nhận gồm chữ, số và . - _ (tối đa 60 ký tự); viết / thành -.",
+            "A certificate number has letters, digits and . - _ (at most 60); write / as -.",
+        ));
+    }
+    checks::year(&mut errors, "year", body.year);
+    checks::length(&mut errors, "decision_number", &decision_number, 1, 100);
+    let issue_year = i64::from(body.issued_on.year());
+    if issue_year < body.year || issue_year > body.year + 1 || body.issued_on > Utc::now().date_naive() {
+        errors.push(error(
+            "issued_on",
+            "out_of_range",
+            "Ngày cấp trong năm bình chọn hoặc năm sau, không sau hôm nay.",
+            "The issue date lies in the round's year or the next, and not after today.",
+        ));
+    }
+    let reform = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap_or(NaiveDate::MAX);
+    let era = ScopeCodes::era_for(body.level, body.era, body.issued_on < reform, &mut errors);
+    let trim = |v: &Option<String>| v.as_deref().map(|c| c.trim().to_owned());
+    let scope = ScopeCodes {
+        level: body.level,
+        era,
+        commune_code: trim(&body.commune_code),
+        district_code: trim(&body.district_code),
+        province_code: trim(&body.province_code),
+        region_code: body.region_code.map(|r| r.as_str().to_owned()),
+    };
+    let owner_province = scope.check(conn, &mut errors)?;
+    let Some(producer) = producer else {
+        errors.push(error(
+            "product_id",
+            "unknown_product",
+            format!(
+                "Không có sản phẩm mã {} (trong phạm vi của bạn).",
+                body.product_id
+            ),
+            format!("No product {} (within your territory).", body.product_id),
+        ));
+        return Err(ApiError::validation(errors));
+    };
+    checks::ensure(errors)?;
+    ensure_may_certify(
+        principal,
+        body.level,
+        owner_province.as_deref(),
+        scope.commune_code.as_deref(),
+    )?;
+    let place = Place::of(conn, producer)?;
+    if let Some(outside) = check_scope(&scope, &place, "product_id")? {
+        return Err(ApiError::validation(vec![outside]));
+    }
+    if model::find_certificate_by_number(conn, &number)?.is_some() {
+        return Err(ApiError::conflict(
+            "duplicate_number",
+            Text::new(
+                format!("Đã có giấy chứng nhận số {number}."),
+                format!("A certificate numbered {number} is already recorded."),
+            ),
+        ));
+    }
+    Ok(CertificateRow {
+        id: 0,
+        number,
+        level: body.level.as_str().to_owned(),
+        year: body.year,
+        era: era.as_str().to_owned(),
+        scope_code: scope.code(),
+        round_id: None,
+        entry_id: None,
+        product_id: body.product_id,
+        beneficiary_id: producer.id,
+        province_code: producer.province_code.clone(),
+        region_code: place
+            .region(era)
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or(place.region_listed.clone()),
+        decision_number,
+        issued_on: body.issued_on,
+        valid_until: valid_until(body.issued_on, validity_years),
+        legacy: true,
+        revoked_at: None,
+        revocation_reason: None,
+        revocation_decision_number: None,
+        created_at: now(),
+    })
 }
 
 /// Get one certificate.

@@ -224,18 +224,18 @@ fn check_photos(errors: &mut Vec<FieldError>, photos: &[Photo]) {
 }
 
 /// The fields of a product as typed, before checks.
-struct Fields {
-    name: String,
-    product_group: ProductGroup,
-    is_set: bool,
-    description: Option<String>,
-    quality_standards: Vec<String>,
-    awards: Vec<String>,
-    photos: Vec<Photo>,
+pub(crate) struct Fields {
+    pub(crate) name: String,
+    pub(crate) product_group: ProductGroup,
+    pub(crate) is_set: bool,
+    pub(crate) description: Option<String>,
+    pub(crate) quality_standards: Vec<String>,
+    pub(crate) awards: Vec<String>,
+    pub(crate) photos: Vec<Photo>,
 }
 
 /// Checks and writes `fields` into `row`.
-fn apply(row: &mut ProductRow, fields: Fields) -> Result<(), ApiError> {
+pub(crate) fn apply(row: &mut ProductRow, fields: Fields) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     let name = clean_line(&fields.name);
     checks::length(&mut errors, "name", &name, 2, 300);
