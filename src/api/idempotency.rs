@@ -36,12 +36,15 @@ const KEPT_HOURS: i64 = 24;
 
 /// Whether a POST to `path` (a path or its documented template) takes a key. Answers that hold a
 /// secret (tokens, client secrets, a new webhook's signing secret) are not kept, so those take none.
+/// Imports take none either: a file is applied once by its SHA-256 (a retry is answered 409 with
+/// the import that applied it), and its body may be far larger than the keys' body limit.
 pub fn applies(path: &str) -> bool {
     path.starts_with("/api/v1/")
         && !path.starts_with("/api/v1/auth/")
         && !path.starts_with("/api/v1/integration-clients")
         && !path.starts_with("/api/v1/public/")
         && path.trim_end_matches('/') != "/api/v1/webhooks"
+        && !path.starts_with("/api/v1/imports")
 }
 
 /// The key itself, without the quotes of its structured-field form.

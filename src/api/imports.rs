@@ -185,7 +185,8 @@ fn unsupported(content_type: &str) -> Option<ApiError> {
     (!accepted.contains(&media.as_str())).then(ApiError::unsupported_media_type)
 }
 
-/// Import a file of establishments (CSV or `.xlsx`, as the template).
+/// Import a file of establishments, projects or earlier certificates (CSV or `.xlsx`, as the
+/// template).
 ///
 /// The body is the file itself (`Content-Type: text/csv` or
 /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`), at most 32 MiB
