@@ -14,6 +14,7 @@ use super::beneficiaries::WRITERS;
 use super::extract::{ApiQuery, BodyLimits, read_body};
 use super::stats::reports::Workbook;
 use crate::api::csv_export::CsvFile;
+use crate::auth::principal::Territory;
 use crate::auth::{Owner, Principal};
 use crate::context::RequestContext;
 use crate::error::ApiError;
@@ -22,16 +23,17 @@ use crate::imports::report::{Findings, ImportReport};
 use crate::imports::sheet::{FileFormat, XLSX_MEDIA_TYPE};
 use crate::imports::{self, ImportKind, Importer, Outcome, Upload, jobs, templates};
 use crate::models::audit::Actor;
-use crate::models::imports::{self as model, ImportRow};
+use crate::models::imports::{self as model, ImportFilter, ImportRow};
 use crate::models::now;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
     UnsupportedMediaType,
 };
+use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
 use crate::state::AppState;
 
 /// Where an import is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportState {
     /// Recorded, not started yet.
@@ -354,6 +356,89 @@ pub async fn get_import(
         return Err(ApiError::not_found());
     }
     Ok(HttpResponse::Ok().json(Import::render(row, context.lang)?))
+}
+
+impl ImportState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ImportState::Queued => model::QUEUED,
+            ImportState::Running => model::RUNNING,
+            ImportState::Succeeded => model::SUCCEEDED,
+            ImportState::Failed => model::FAILED,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportListQuery {
+    pub kind: Option<ImportKind>,
+    pub state: Option<ImportState>,
+    /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// Opaque: the `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]+$", max_length = 1024)]
+    pub cursor: Option<String>,
+}
+
+/// List imports, oldest first: every one for national staff; for province staff, their
+/// province's and their own. Reports are left out of the list (`GET /api/v1/imports/{id}` has
+/// each); a job whose server stopped shows as it was last recorded until it is read.
+#[utoipa::path(
+    tag = "imports",
+    params(ImportListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Page<Import>, description = "One page of imports"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
+#[get("/imports")]
+pub async fn list_imports(
+    state: web::Data<AppState>,
+    principal: Principal,
+    context: RequestContext,
+    ApiQuery(query): ApiQuery<ImportListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(WRITERS)?;
+    let page: PageRequest<i64> = PageRequest::parse(
+        PageParams {
+            limit: query.limit,
+            cursor: query.cursor.as_deref(),
+            include_total: None,
+        },
+        DEFAULT_LIMIT,
+    )?;
+    let filter = ImportFilter {
+        kind: query.kind.map(|k| k.as_str().to_owned()),
+        state: query.state.map(|s| s.as_str().to_owned()),
+        province_or_requester: match principal.territory() {
+            Territory::National => None,
+            _ => Some((
+                principal.province_code.clone().unwrap_or_default(),
+                principal.user_id,
+            )),
+        },
+    };
+    let lang = context.lang;
+    let rows = state
+        .db
+        .read(move |conn| model::list(conn, &filter, page.after, page.fetch_limit()).map(|rows| (rows, page)))
+        .await?;
+    let (rows, page) = rows;
+    let items = rows
+        .into_iter()
+        .map(|mut row| {
+            row.findings = None;
+            Import::render(row, lang)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(Page::from_rows(items, &page, |i| i.id.unwrap_or_default(), None)))
 }
 
 /// The kinds a template exists for.

@@ -54,6 +54,7 @@ pub fn configure(config: &mut ServiceConfig) {
             .service(audit_events::list_audit_events)
             .service(events::list_events)
             .service(imports::get_template)
+            .service(imports::list_imports)
             .service(imports::create_import)
             .service(imports::get_import)
             .service(webhooks::list_webhooks)

@@ -152,3 +152,43 @@ pub fn fail_abandoned(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, Ap
 
 /// The failure of a job whose server stopped before it finished.
 pub const ABANDONED: &str = "interrupted: the server stopped before the import finished; nothing was written";
+
+/// Which imports a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ImportFilter {
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    /// Province staff: the imports of their province and their own.
+    pub province_or_requester: Option<(String, i64)>,
+}
+
+/// A page of imports, oldest first, after the id `after`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &ImportFilter,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ImportRow>, ApiError> {
+    let mut query = imports::table.into_boxed();
+    if let Some(kind) = &filter.kind {
+        query = query.filter(imports::kind.eq(kind.clone()));
+    }
+    if let Some(state) = &filter.state {
+        query = query.filter(imports::state.eq(state.clone()));
+    }
+    if let Some((province, user)) = &filter.province_or_requester {
+        query = query.filter(
+            imports::province_code
+                .eq(province.clone())
+                .or(imports::requested_by_user_id.eq(*user)),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(imports::id.gt(after));
+    }
+    Ok(query
+        .order(imports::id)
+        .limit(limit)
+        .select(ImportRow::as_select())
+        .load(conn)?)
+}

@@ -263,6 +263,37 @@ async fn a_dry_run_names_each_bad_row_and_column_and_the_fixed_file_imports_once
         .send()
         .await
         .assert_problem(404, "not_found");
+
+    // The list: national staff see every import (reports left out), province staff theirs.
+    let listed = app
+        .get("/api/v1/imports?kind=beneficiaries")
+        .bearer(&staff.admin)
+        .send()
+        .await;
+    listed.assert_status(200);
+    assert_documented("get", "/api/v1/imports", &listed);
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "refused files and dry runs are not recorded: {}",
+        listed.text
+    );
+    assert_eq!(items[0]["id"], id);
+    assert_eq!(items[0]["report"], Value::Null);
+    let theirs = app.get("/api/v1/imports").bearer(&staff.province).send().await;
+    assert_eq!(
+        theirs.body["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        theirs.text
+    );
+    let failed = app
+        .get("/api/v1/imports?state=failed")
+        .bearer(&staff.admin)
+        .send()
+        .await;
+    assert_eq!(failed.body["items"].as_array().unwrap().len(), 0);
 }
 
 #[actix_web::test]
