@@ -344,6 +344,8 @@ def time_http(csv_bytes, server):
         token = login["access_token"]
         started = time.monotonic()
         status, job = request("POST", "/api/v1/imports?kind=beneficiaries", token, csv_bytes, "text/csv")
+        if status == 201:  # a file under IMPORT_SYNC_MAX_BYTES is imported within the request
+            return time.monotonic() - started
         if status != 202:
             raise SystemExit(f"expected 202 for a large file, got {status}: {job}")
         while job["state"] not in ("succeeded", "failed"):
@@ -399,6 +401,9 @@ def main():
     csv_bytes = csv_path.read_bytes()
     log(f"{len(csv_bytes) / 2**20:.1f} MiB; legal form × identifier type: "
         + ", ".join(f"{f}/{k} {n}" for (f, k), n in sorted(mix.items())))
+    # The COPY files are dumped from this run's first import.
+    for table in ("beneficiaries", "beneficiary_personal_data"):
+        (WORK / f"{table}.copy").unlink(missing_ok=True)
     load_before = f"{os.getloadavg()[0]:.2f}"
     make_template()
     server = Server()

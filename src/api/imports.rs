@@ -50,7 +50,8 @@ pub enum ImportState {
 /// An import: a file checked (dry run) or applied, in one request or as a job.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Import {
-    /// `null` for a dry run answered in the request (nothing is recorded).
+    /// Absent for a dry run answered in the request (nothing is recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     pub kind: ImportKind,
     pub dry_run: bool,

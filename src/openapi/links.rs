@@ -33,6 +33,8 @@ const ENTRY_AND_VERSION: &[(&str, &str)] = &[
 ];
 
 const LINKS: &LinkTable = &[
+    ("create_import", "201", &[("GetImport", "get_import", ID)]),
+    ("create_import", "202", &[("GetImportJob", "get_import", ID)]),
     (
         "create_organization",
         "201",

@@ -152,7 +152,10 @@ async fn a_dry_run_names_each_bad_row_and_column_and_the_fixed_file_imports_once
     assert_documented("post", "/api/v1/imports", &dry);
     assert_eq!(dry.body["report"]["rows_read"], 8);
     assert_eq!(dry.body["report"]["rows_valid"], 2);
-    assert_eq!(dry.body["id"], Value::Null);
+    assert!(
+        dry.body.get("id").is_none(),
+        "a dry run in the request is not recorded"
+    );
     assert_eq!(
         problems(&dry.body),
         BTreeSet::from([
