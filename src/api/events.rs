@@ -117,8 +117,9 @@ fn readable_types(principal: &Principal, asked: Option<&str>) -> Result<Vec<&'st
             .collect()),
         Some(list) => {
             let mut types = Vec::new();
-            for code in list.split(',') {
-                if types.len() == 64 {
+            // The limit counts the items given, repeated ones included, as the schema does.
+            for (given, code) in list.split(',').enumerate() {
+                if given == 64 {
                     return Err(ApiError::invalid_query(vec![FieldError::new(
                         "query.types",
                         "too_many",

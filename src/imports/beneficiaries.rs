@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::columns::{BENEFICIARIES, Cell, Column};
+use super::cells::Cells;
+use super::columns::BENEFICIARIES;
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
 use crate::api::beneficiaries::fields::{Fields, validate};
@@ -16,8 +17,9 @@ use crate::api::checks::error;
 use crate::auth::principal::Territory;
 use crate::db::DbConn;
 use crate::db::schema::{beneficiaries, beneficiary_personal_data};
-use crate::domain::beneficiaries::BeneficiaryStatus;
-use crate::error::{ApiError, FieldError};
+use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm};
+use crate::domain::identifiers::IdentifierType;
+use crate::error::ApiError;
 use crate::models::admin_units::UnitBook;
 use crate::models::now;
 use crate::seed::rows;
@@ -47,8 +49,9 @@ pub fn check(
     let mut invalid_rows = std::collections::BTreeSet::new();
     let mut first_row_of: HashMap<(&'static str, String), u32> = HashMap::new();
     for (index, row) in sheet.rows.iter().enumerate() {
-        let (fields, mut errors) = parse(sheet, row);
-        errors.extend(validate(&mut units, &fields)?);
+        let (fields, mut cells) = parse(sheet, row);
+        cells.add_checks(validate(&mut units, &fields)?);
+        let mut errors = cells.errors;
         if !matches!(territory, Territory::National) && !covers(territory, &fields.province_code) {
             errors.push(error(
                 "province_code",
@@ -162,134 +165,40 @@ fn held_in_registry(
 }
 
 /// The row as the fields of a new establishment; cells that are not of their column's kind are
-/// errors (the field keeps its default so that the other rules still run).
-fn parse(sheet: &Sheet, row: &Row) -> (Fields, Vec<FieldError>) {
-    let mut errors = Vec::new();
-    let text = |code: &str| row.get(sheet, code).map(str::to_owned);
-    let mut code = |column: &str| -> Option<&'static str> {
-        let value = row.get(sheet, column)?;
-        let spec = column_spec(column);
-        let Cell::Code(values) = spec.cell else {
-            return None;
-        };
-        let values = values();
-        match values.iter().find(|(code, label)| {
-            code.eq_ignore_ascii_case(value) || label.to_lowercase() == value.to_lowercase()
-        }) {
-            Some((code, _)) => Some(code),
-            None => {
-                let codes: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-                errors.push(error(
-                    column,
-                    "invalid_value",
-                    format!("\"{value}\" không phải một trong: {}.", codes.join(", ")),
-                    format!("\"{value}\" is not one of: {}.", codes.join(", ")),
-                ));
-                None
-            }
-        }
-    };
-    let legal_form = code("legal_form").and_then(|c| c.parse().ok());
-    let identifier_type = code("identifier_type").and_then(|c| c.parse().ok());
-    let size_class = code("size_class").and_then(|c| c.parse().ok());
-    let mut integer = |column: &str| -> Option<i64> {
-        let value = row.get(sheet, column)?;
-        match value.parse() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                errors.push(error(
-                    column,
-                    "invalid_value",
-                    format!("\"{value}\" không phải số nguyên."),
-                    format!("\"{value}\" is not a whole number."),
-                ));
-                None
-            }
-        }
-    };
-    let employees = integer("employees");
-    let founding_year = integer("founding_year");
-    let mut boolean = |column: &str| -> bool {
-        let Some(value) = row.get(sheet, column) else {
-            return false;
-        };
-        match value.to_lowercase().as_str() {
-            "true" | "1" | "x" | "có" | "co" | "yes" => true,
-            "false" | "0" | "không" | "khong" | "no" => false,
-            _ => {
-                errors.push(error(
-                    column,
-                    "invalid_value",
-                    format!("\"{value}\" không phải true/false (có/không)."),
-                    format!("\"{value}\" is not true/false."),
-                ));
-                false
-            }
-        }
-    };
-    let in_craft_village = boolean("in_craft_village");
-    let women_owned = boolean("women_owned");
-    let ethnic_minority_owned = boolean("ethnic_minority_owned");
-    let disadvantaged_area = boolean("disadvantaged_area");
-    for (column, value) in [
-        ("legal_form", legal_form.is_some()),
-        ("identifier_type", identifier_type.is_some()),
-    ] {
-        if !value && row.get(sheet, column).is_none() {
-            errors.push(required(column));
-        }
-    }
-    for column in ["name", "province_code", "commune_code"] {
-        if row.get(sheet, column).is_none() {
-            errors.push(required(column));
-        }
-    }
+/// errors (the field keeps a default so that the other rules still run).
+fn parse<'a>(sheet: &'a Sheet, row: &'a Row) -> (Fields, Cells<'a>) {
+    let mut cells = Cells::new(sheet, row, BENEFICIARIES);
+    cells.require_all();
     let fields = Fields {
-        name: text("name").unwrap_or_default(),
-        legal_form: legal_form.unwrap_or(crate::domain::beneficiaries::LegalForm::Enterprise),
-        identifier_type: identifier_type.unwrap_or(crate::domain::identifiers::IdentifierType::TaxCode),
-        identifier_value: text("identifier_value"),
-        representative_name: text("representative_name"),
-        representative_phone: text("representative_phone"),
-        representative_national_id: text("representative_national_id"),
-        household_owner_name: text("household_owner_name"),
-        address_line: text("address_line"),
-        province_code: text("province_code").unwrap_or_default(),
-        commune_code: text("commune_code").unwrap_or_default(),
-        recorded_province_code_pre2025: text("recorded_province_code_pre2025"),
-        recorded_district_code_pre2025: text("recorded_district_code_pre2025"),
-        main_sector_vsic: text("main_sector_vsic"),
-        size_class,
-        employees,
-        founding_year,
-        in_craft_village,
-        craft_village_name: text("craft_village_name"),
-        women_owned,
-        ethnic_minority_owned,
-        disadvantaged_area,
-        phone: text("phone"),
-        email: text("email"),
-        website: text("website"),
+        name: cells.text("name").unwrap_or_default(),
+        legal_form: cells.code("legal_form").unwrap_or(LegalForm::Enterprise),
+        identifier_type: cells.code("identifier_type").unwrap_or(IdentifierType::TaxCode),
+        identifier_value: cells.text("identifier_value"),
+        representative_name: cells.text("representative_name"),
+        representative_phone: cells.text("representative_phone"),
+        representative_national_id: cells.text("representative_national_id"),
+        household_owner_name: cells.text("household_owner_name"),
+        address_line: cells.text("address_line"),
+        province_code: cells.text("province_code").unwrap_or_default(),
+        commune_code: cells.text("commune_code").unwrap_or_default(),
+        recorded_province_code_pre2025: cells.text("recorded_province_code_pre2025"),
+        recorded_district_code_pre2025: cells.text("recorded_district_code_pre2025"),
+        main_sector_vsic: cells.text("main_sector_vsic"),
+        size_class: cells.code("size_class"),
+        employees: cells.integer("employees"),
+        founding_year: cells.integer("founding_year"),
+        in_craft_village: cells.boolean("in_craft_village"),
+        craft_village_name: cells.text("craft_village_name"),
+        women_owned: cells.boolean("women_owned"),
+        ethnic_minority_owned: cells.boolean("ethnic_minority_owned"),
+        disadvantaged_area: cells.boolean("disadvantaged_area"),
+        phone: cells.text("phone"),
+        email: cells.text("email"),
+        website: cells.text("website"),
         status: BeneficiaryStatus::Active,
     }
     .normalized();
-    (fields, errors)
-}
-
-fn column_spec(code: &str) -> &'static Column {
-    BENEFICIARIES
-        .iter()
-        .find(|c| c.code == code)
-        .expect("a column of the establishment template")
-}
-
-fn required(column: &str) -> FieldError {
-    error(
-        column,
-        "required",
-        format!("Cột {column} bắt buộc có giá trị."),
-        format!("Column {column} must have a value."),
-    )
+    (fields, cells)
 }
 
 #[derive(QueryableByName)]

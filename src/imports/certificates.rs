@@ -7,16 +7,18 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::Importer;
+use super::cells::Cells;
 use super::columns::{Cell, Column, codes, column};
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
 use crate::api::beneficiaries::owner;
 use crate::api::certification::certificates::{LegacyCertificateRequest, legacy_row};
-use crate::api::certification::products::{Fields as ProductFields, apply as apply_product};
+use crate::api::certification::products::{
+    Fields as ProductFields, apply as apply_product, new_row as new_product_row,
+};
 use crate::api::checks::error;
 use crate::db::DbConn;
 use crate::db::schema::{beneficiaries, products};
@@ -147,104 +149,29 @@ struct Parsed {
     product_group: Option<ProductGroup>,
 }
 
-fn required(column: &str) -> FieldError {
-    error(
-        column,
-        "required",
-        format!("Cột {column} bắt buộc có giá trị."),
-        format!("Column {column} must have a value."),
-    )
-}
-
-/// A cell of an enumeration: its code or its Vietnamese label.
-fn code_of<T: std::str::FromStr>(
-    sheet: &Sheet,
-    row: &Row,
-    column: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    let value = row.get(sheet, column)?;
-    let Some(Cell::Code(values)) = COLUMNS.iter().find(|c| c.code == column).map(|c| c.cell) else {
-        return None;
-    };
-    let values = values();
-    let found = values
-        .iter()
-        .find(|(code, label)| {
-            code.eq_ignore_ascii_case(value) || label.to_lowercase() == value.to_lowercase()
-        })
-        .and_then(|(code, _)| code.parse().ok());
-    if found.is_none() {
-        let codes: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-        errors.push(error(
-            column,
-            "invalid_value",
-            format!("\"{value}\" không phải một trong: {}.", codes.join(", ")),
-            format!("\"{value}\" is not one of: {}.", codes.join(", ")),
-        ));
-    }
-    found
-}
-
-/// `YYYY-MM-DD` (as a workbook's date cells read) or `DD/MM/YYYY` (as people write dates).
-fn parse_day(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        .ok()
-}
-
-fn parse(sheet: &Sheet, row: &Row, errors: &mut Vec<FieldError>) -> Option<Parsed> {
-    let text = |code: &str| row.get(sheet, code).map(str::to_owned);
-    let level = code_of::<SelectionLevel>(sheet, row, "level", errors);
-    let era = code_of::<Era>(sheet, row, "era", errors);
-    let region_code = code_of::<Region>(sheet, row, "region_code", errors);
-    let product_group = code_of::<ProductGroup>(sheet, row, "product_group", errors);
-    let year = match row.get(sheet, "year").map(|v| (v, v.parse::<i64>())) {
-        Some((_, Ok(year))) => Some(year),
-        Some((value, Err(_))) => {
-            errors.push(error(
-                "year",
-                "invalid_value",
-                format!("\"{value}\" không phải số nguyên."),
-                format!("\"{value}\" is not a whole number."),
-            ));
-            None
-        }
-        None => None,
-    };
-    let issued_on = match row.get(sheet, "issued_on").map(|v| (v, parse_day(v))) {
-        Some((_, Some(day))) => Some(day),
-        Some((value, None)) => {
-            errors.push(error(
-                "issued_on",
-                "invalid_value",
-                format!("\"{value}\" không phải ngày (YYYY-MM-DD hoặc DD/MM/YYYY)."),
-                format!("\"{value}\" is not a day (YYYY-MM-DD or DD/MM/YYYY)."),
-            ));
-            None
-        }
-        None => None,
-    };
-    for column in COLUMNS.iter().filter(|c| c.required) {
-        if row.get(sheet, column.code).is_none() {
-            errors.push(required(column.code));
-        }
-    }
+fn parse(cells: &mut Cells) -> Option<Parsed> {
+    cells.require_all();
+    let level = cells.code::<SelectionLevel>("level");
+    let era = cells.code::<Era>("era");
+    let region_code = cells.code::<Region>("region_code");
+    let product_group = cells.code::<ProductGroup>("product_group");
+    let year = cells.integer("year");
+    let issued_on = cells.date("issued_on");
     Some(Parsed {
         request: LegacyCertificateRequest {
-            number: text("number")?,
+            number: cells.text("number")?,
             level: level?,
             year: year?,
             product_id: 0,
-            decision_number: text("decision_number")?,
+            decision_number: cells.text("decision_number")?,
             issued_on: issued_on?,
             era,
-            commune_code: text("commune_code"),
-            district_code: text("district_code"),
-            province_code: text("province_code"),
+            commune_code: cells.text("commune_code"),
+            district_code: cells.text("district_code"),
+            province_code: cells.text("province_code"),
             region_code,
         },
-        product_name: text("product_name"),
+        product_name: cells.text("product_name"),
         product_group,
     })
 }
@@ -279,22 +206,7 @@ fn product(
     if let Some(found) = existing.into_iter().find(|p| search_key(&p.name) == key) {
         return Ok(Ok(found));
     }
-    let at = now();
-    let mut row = ProductRow {
-        id: 0,
-        beneficiary_id: producer.id,
-        name: String::new(),
-        product_group: String::new(),
-        is_set: false,
-        description: None,
-        quality_standards_json: "[]".into(),
-        awards_json: "[]".into(),
-        photos_json: "[]".into(),
-        search_key: String::new(),
-        version: 1,
-        created_at: at,
-        updated_at: at,
-    };
+    let mut row = new_product_row(producer.id, now());
     let fields = ProductFields {
         name: name.to_owned(),
         product_group: group,
@@ -391,7 +303,9 @@ fn check_row(
     importer: &Importer,
     errors: &mut Vec<FieldError>,
 ) -> Result<Option<Record>, ApiError> {
-    let parsed = parse(sheet, row, errors);
+    let mut cells = Cells::new(sheet, row, COLUMNS);
+    let parsed = parse(&mut cells);
+    errors.append(&mut cells.errors);
     let producer = match row.get(sheet, "beneficiary_identifier") {
         Some(identifier) => {
             let found = producer(conn, importer, identifier)?;

@@ -8,6 +8,7 @@
 //! audit event. Large files run as a job ([`jobs`]); [`templates`] writes the workbook people fill.
 
 pub mod beneficiaries;
+pub mod cells;
 pub mod certificates;
 pub mod columns;
 pub mod jobs;

@@ -14,6 +14,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::Importer;
+use super::cells::Cells;
 use super::columns::{Cell, Column, codes, column};
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
@@ -540,131 +541,11 @@ struct Parsed {
     unread: HashSet<&'static str>,
 }
 
-/// Reads the cells of one row by their column's kind.
-struct Cells<'a> {
-    sheet: &'a Sheet,
-    row: &'a Row,
-    errors: Vec<FieldError>,
-    unread: HashSet<&'static str>,
-}
-
-impl Cells<'_> {
-    fn text(&self, column: &str) -> Option<String> {
-        self.row.get(self.sheet, column).map(str::to_owned)
-    }
-
-    fn refuse(&mut self, column: &'static str, vi: String, en: String) {
-        self.errors.push(error(column, "invalid_value", vi, en));
-        self.unread.insert(column);
-    }
-
-    fn required(&mut self, column: &'static str) {
-        if self.row.get(self.sheet, column).is_none() {
-            self.errors.push(error(
-                column,
-                "required",
-                format!("Cột {column} bắt buộc có giá trị."),
-                format!("Column {column} must have a value."),
-            ));
-            self.unread.insert(column);
-        }
-    }
-
-    /// One code of the column's enumeration, given by its code or its Vietnamese label.
-    fn code<T: std::str::FromStr>(&mut self, column: &'static str) -> Option<T> {
-        let value = self.row.get(self.sheet, column)?;
-        let Some(Cell::Code(values)) = COLUMNS.iter().find(|c| c.code == column).map(|c| c.cell) else {
-            return None;
-        };
-        let values = values();
-        match values.iter().find(|(code, label)| {
-            code.eq_ignore_ascii_case(value) || label.to_lowercase() == value.to_lowercase()
-        }) {
-            Some((code, _)) => code.parse().ok(),
-            None => {
-                let codes: Vec<&str> = values.iter().map(|(c, _)| *c).collect();
-                let (vi, en) = (
-                    format!("\"{value}\" không phải một trong: {}.", codes.join(", ")),
-                    format!("\"{value}\" is not one of: {}.", codes.join(", ")),
-                );
-                self.refuse(column, vi, en);
-                None
-            }
-        }
-    }
-
-    /// A whole number; amounts may group their thousands (`250.000.000`, `250,000,000`).
-    fn integer(&mut self, column: &'static str) -> Option<i64> {
-        let value = self.row.get(self.sheet, column)?;
-        let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-        let grouped = regex_lite::Regex::new(r"^\d{1,3}([.,]\d{3})+$").is_ok_and(|re| re.is_match(&digits));
-        let digits = if grouped {
-            digits.replace(['.', ','], "")
-        } else {
-            digits
-        };
-        match digits.parse() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                let (vi, en) = (
-                    format!("\"{value}\" không phải số nguyên."),
-                    format!("\"{value}\" is not a whole number."),
-                );
-                self.refuse(column, vi, en);
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, column: &'static str) -> bool {
-        let Some(value) = self.row.get(self.sheet, column) else {
-            return false;
-        };
-        match value.to_lowercase().as_str() {
-            "true" | "1" | "x" | "có" | "co" | "yes" => true,
-            "false" | "0" | "không" | "khong" | "no" => false,
-            _ => {
-                let (vi, en) = (
-                    format!("\"{value}\" không phải true/false (có/không)."),
-                    format!("\"{value}\" is not true/false."),
-                );
-                self.refuse(column, vi, en);
-                false
-            }
-        }
-    }
-
-    /// `YYYY-MM-DD` (what a spreadsheet's date cell reads as) or `DD/MM/YYYY`.
-    fn date(&mut self, column: &'static str) -> Option<NaiveDate> {
-        let value = self.row.get(self.sheet, column)?;
-        match NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        {
-            Ok(date) => Some(date),
-            Err(_) => {
-                let (vi, en) = (
-                    format!("\"{value}\" không phải ngày (YYYY-MM-DD hoặc DD/MM/YYYY)."),
-                    format!("\"{value}\" is not a date (YYYY-MM-DD or DD/MM/YYYY)."),
-                );
-                self.refuse(column, vi, en);
-                None
-            }
-        }
-    }
-}
-
 /// The row as a new project and its budget; cells that are not of their column's kind are errors
 /// (the field keeps a default so that the other rules still run).
 fn parse(sheet: &Sheet, row: &Row, registry: &Registry, principal: &Principal) -> Parsed {
-    let mut cells = Cells {
-        sheet,
-        row,
-        errors: Vec::new(),
-        unread: HashSet::new(),
-    };
-    for column in COLUMNS.iter().filter(|c| c.required) {
-        cells.required(column.code);
-    }
+    let mut cells = Cells::new(sheet, row, COLUMNS);
+    cells.require_all();
     let funding_source = cells.code::<FundingSource>("funding_source");
     let first_role = cells
         .code::<BeneficiaryRole>(FIRST_ROLE)

@@ -201,6 +201,21 @@ async fn each_reader_gets_the_events_its_role_scopes_and_province_allow() {
         .send()
         .await
         .assert_problem(400, "unknown_event_type");
+    // At most 64 items, repeated ones counted (as the documented maxItems).
+    let repeated = vec!["project.created"; 65].join(",");
+    app.get(&format!("/api/v1/events?types={repeated}"))
+        .bearer(&admin)
+        .send()
+        .await
+        .assert_problem(400, "invalid_query");
+    app.get(&format!(
+        "/api/v1/events?types={}",
+        vec!["project.created"; 64].join(",")
+    ))
+    .bearer(&admin)
+    .send()
+    .await
+    .assert_status(200);
     app.get("/api/v1/events?since=3")
         .bearer(&admin)
         .send()

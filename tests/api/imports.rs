@@ -12,6 +12,7 @@ use khuyencong::auth::Role;
 use khuyencong::db::schema::{audit_events, beneficiaries};
 use khuyencong::domain::identifiers::tax_code_check_digit;
 
+use crate::binary::{Server, free_port};
 use crate::contract::assert_documented;
 use crate::support::{TEST_SECRET, TestApp, is_postgres};
 
@@ -45,7 +46,8 @@ fn establishments(app: &TestApp) -> i64 {
     app.with_conn(|conn| beneficiaries::table.count().get_result(conn).unwrap())
 }
 
-fn problems(body: &Value) -> BTreeSet<(u64, String, String)> {
+/// The (row, column, code) of every problem of a report.
+pub fn problems(body: &Value) -> BTreeSet<(u64, String, String)> {
     body["report"]["problems"]
         .as_array()
         .unwrap_or_else(|| panic!("no problems in {body}"))
@@ -60,7 +62,7 @@ fn problems(body: &Value) -> BTreeSet<(u64, String, String)> {
         .collect()
 }
 
-fn triple(row: u64, column: &str, code: &str) -> (u64, String, String) {
+pub fn triple(row: u64, column: &str, code: &str) -> (u64, String, String) {
     (row, column.to_owned(), code.to_owned())
 }
 
@@ -544,26 +546,8 @@ async fn the_command_line_reports_a_bad_file_as_a_table_and_fails_then_imports_t
     assert!(stderr.contains("already imported"), "{stderr}");
 }
 
-/// A server of our own binary on the test database.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn json_of(response: ureq::Response) -> Value {
     serde_json::from_str(&response.into_string().unwrap()).unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[actix_web::test]

@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use khuyencong::auth::Role;
 use khuyencong::db::schema::{certificates, products};
 
+use crate::imports::{problems, triple};
 use crate::support::TestApp;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -24,25 +25,6 @@ fn counts(app: &TestApp) -> (i64, i64) {
             products::table.count().get_result(conn).unwrap(),
         )
     })
-}
-
-fn problems(body: &Value) -> BTreeSet<(u64, String, String)> {
-    body["report"]["problems"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no problems in {body}"))
-        .iter()
-        .map(|p| {
-            (
-                p["row"].as_u64().unwrap(),
-                p["column"].as_str().unwrap().to_owned(),
-                p["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn triple(row: u64, column: &str, code: &str) -> (u64, String, String) {
-    (row, column.to_owned(), code.to_owned())
 }
 
 /// A ministry token, and a Hà Nội establishment recorded with its pre-2025 district (Ba Đình, 001).

@@ -13,6 +13,7 @@ use khuyencong::db::schema::{audit_events, projects};
 use khuyencong::domain::identifiers::tax_code_check_digit;
 
 use crate::contract::assert_documented;
+use crate::imports::{problems, triple};
 use crate::support::{Resp, TestApp};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -32,25 +33,6 @@ fn tax_code(n: u32) -> String {
         }
         seq += 1;
     }
-}
-
-fn problems(body: &Value) -> BTreeSet<(u64, String, String)> {
-    body["report"]["problems"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no problems in {body}"))
-        .iter()
-        .map(|p| {
-            (
-                p["row"].as_u64().unwrap(),
-                p["column"].as_str().unwrap().to_owned(),
-                p["code"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn triple(row: u64, column: &str, code: &str) -> (u64, String, String) {
-    (row, column.to_owned(), code.to_owned())
 }
 
 fn project_count(app: &TestApp) -> i64 {

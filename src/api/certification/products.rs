@@ -234,6 +234,25 @@ pub(crate) struct Fields {
     pub(crate) photos: Vec<Photo>,
 }
 
+/// A new product of `beneficiary_id`, before [`apply`] fills it in.
+pub(crate) fn new_row(beneficiary_id: i64, at: chrono::NaiveDateTime) -> ProductRow {
+    ProductRow {
+        id: 0,
+        beneficiary_id,
+        name: String::new(),
+        product_group: String::new(),
+        is_set: false,
+        description: None,
+        quality_standards_json: "[]".into(),
+        awards_json: "[]".into(),
+        photos_json: "[]".into(),
+        search_key: String::new(),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
 /// Checks and writes `fields` into `row`.
 pub(crate) fn apply(row: &mut ProductRow, fields: Fields) -> Result<(), ApiError> {
     let mut errors = Vec::new();
@@ -401,22 +420,7 @@ pub async fn create_product(
                     )])
                 })?;
             ensure_not_merged(&producer)?;
-            let at = now();
-            let mut row = ProductRow {
-                id: 0,
-                beneficiary_id: producer.id,
-                name: String::new(),
-                product_group: String::new(),
-                is_set: false,
-                description: None,
-                quality_standards_json: "[]".into(),
-                awards_json: "[]".into(),
-                photos_json: "[]".into(),
-                search_key: String::new(),
-                version: 1,
-                created_at: at,
-                updated_at: at,
-            };
+            let mut row = new_row(producer.id, now());
             apply(
                 &mut row,
                 Fields {
