@@ -80,6 +80,22 @@ fn staff(app: &TestApp) -> Staff {
     }
 }
 
+/// `file` sent to the import of `kind`, with the rest of the query (`&dry_run=true`).
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    kind: &str,
+    query: &str,
+    content_type: &str,
+    file: impl Into<Vec<u8>>,
+) -> crate::support::Resp {
+    app.post(&format!("/api/v1/imports?kind={kind}{query}"))
+        .bearer(token)
+        .raw(content_type, file)
+        .send()
+        .await
+}
+
 async fn import(
     app: &TestApp,
     token: &str,
@@ -87,11 +103,7 @@ async fn import(
     content_type: &str,
     file: impl Into<Vec<u8>>,
 ) -> crate::support::Resp {
-    app.post(&format!("/api/v1/imports?kind=beneficiaries{query}"))
-        .bearer(token)
-        .raw(content_type, file)
-        .send()
-        .await
+    upload(app, token, "beneficiaries", query, content_type, file).await
 }
 
 #[actix_web::test]

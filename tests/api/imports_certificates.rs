@@ -10,7 +10,7 @@ use serde_json::json;
 use khuyencong::auth::Role;
 use khuyencong::db::schema::{certificates, products};
 
-use crate::imports::{problems, triple};
+use crate::imports::{problems, triple, upload};
 use crate::support::TestApp;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -52,11 +52,7 @@ async fn import(
     content_type: &str,
     file: impl Into<Vec<u8>>,
 ) -> crate::support::Resp {
-    app.post(&format!("/api/v1/imports?kind=certificates{query}"))
-        .bearer(token)
-        .raw(content_type, file)
-        .send()
-        .await
+    upload(app, token, "certificates", query, content_type, file).await
 }
 
 #[actix_web::test]
