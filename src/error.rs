@@ -484,7 +484,8 @@ pub struct Problem {
     pub errors: Vec<ProblemFieldError>,
     /// The request id, also sent as `X-Request-Id`.
     pub request_id: Option<String>,
-    /// Problem-specific members such as `existing_id`, `current_version` or `limit_bytes`.
+    /// Problem-specific members such as `existing_id`, `current_version`, `limit_bytes` or, for 422
+    /// `invalid_rows` of an import, `report` (an `ImportReport`).
     #[serde(flatten)]
     #[schema(additional_properties)]
     pub extensions: BTreeMap<String, serde_json::Value>,

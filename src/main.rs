@@ -106,7 +106,7 @@ enum UserCommand {
 
 fn parse_import_kind(value: &str) -> Result<khuyencong::imports::ImportKind, String> {
     value.parse().map_err(|_| {
-        let kinds: Vec<&str> = khuyencong::imports::ImportKind::ALL
+        let kinds: Vec<&str> = <khuyencong::imports::ImportKind as khuyencong::domain::labels::Labeled>::ALL
             .iter()
             .map(|k| k.as_str())
             .collect();

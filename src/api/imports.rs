@@ -21,31 +21,16 @@ use crate::error::ApiError;
 use crate::i18n::{Lang, Text};
 use crate::imports::report::{Findings, ImportReport};
 use crate::imports::sheet::{FileFormat, XLSX_MEDIA_TYPE};
-use crate::imports::{self, ImportKind, Importer, Outcome, Upload, jobs, templates};
+use crate::imports::{self, ImportKind, ImportState, Importer, Outcome, Upload, jobs, templates};
 use crate::models::audit::Actor;
 use crate::models::imports::{self as model, ImportFilter, ImportRow};
-use crate::models::now;
+use crate::models::{decode, now};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
     UnsupportedMediaType,
 };
 use crate::pagination::{DEFAULT_LIMIT, Page, PageParams, PageRequest};
 use crate::state::AppState;
-
-/// Where an import is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportState {
-    /// Recorded, not started yet.
-    Queued,
-    /// Reading and checking the file, or writing its rows.
-    Running,
-    /// Done: a dry run's report is ready, or every row was written.
-    Succeeded,
-    /// Nothing was written: some rows are invalid (see `report`), or the job was interrupted
-    /// (see `failure`).
-    Failed,
-}
 
 /// An import: a file checked (dry run) or applied, in one request or as a job.
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,17 +76,9 @@ impl Import {
             .map_err(|e| ApiError::internal(format!("import {} findings: {e}", row.id)))?;
         Ok(Import {
             id: Some(row.id),
-            kind: row
-                .kind
-                .parse()
-                .map_err(|_| ApiError::internal(format!("import {} kind {}", row.id, row.kind)))?,
+            kind: decode("imports.kind", &row.kind)?,
             dry_run: row.dry_run,
-            state: match row.state.as_str() {
-                model::QUEUED => ImportState::Queued,
-                model::RUNNING => ImportState::Running,
-                model::SUCCEEDED => ImportState::Succeeded,
-                _ => ImportState::Failed,
-            },
+            state: decode("imports.state", &row.state)?,
             file_sha256: row.file_sha256,
             file_format: if row.file_format == "xlsx" {
                 FileFormat::Xlsx
@@ -334,8 +311,10 @@ pub async fn get_import(
         .db
         .read(move |conn| model::find(conn, id)?.ok_or_else(ApiError::not_found))
         .await?;
-    let row = if matches!(row.state.as_str(), model::QUEUED | model::RUNNING)
-        && row.lease_until.is_some_and(|end| end < now())
+    let row = if matches!(
+        decode("imports.state", &row.state)?,
+        ImportState::Queued | ImportState::Running
+    ) && row.lease_until.is_some_and(|end| end < now())
     {
         state
             .db
@@ -357,17 +336,6 @@ pub async fn get_import(
         return Err(ApiError::not_found());
     }
     Ok(HttpResponse::Ok().json(Import::render(row, context.lang)?))
-}
-
-impl ImportState {
-    fn as_str(self) -> &'static str {
-        match self {
-            ImportState::Queued => model::QUEUED,
-            ImportState::Running => model::RUNNING,
-            ImportState::Succeeded => model::SUCCEEDED,
-            ImportState::Failed => model::FAILED,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

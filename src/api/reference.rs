@@ -57,6 +57,8 @@ fn catalogue() -> BTreeMap<String, Vec<EnumValue>> {
         entry::<RoundAction>(),
         entry::<CertificateStatus>(),
         entry::<crate::domain::events::EventType>(),
+        entry::<crate::domain::imports::ImportKind>(),
+        entry::<crate::domain::imports::ImportState>(),
         entry::<crate::api::webhooks::DeliveryState>(),
         entry::<crate::api::stats::projects::ProjectDimension>(),
         entry::<crate::api::stats::certification::CertificationDimension>(),

@@ -5,6 +5,7 @@ pub mod beneficiaries;
 pub mod certification;
 pub mod events;
 pub mod identifiers;
+pub mod imports;
 pub mod labels;
 pub mod outcomes;
 pub mod projects;

@@ -3,18 +3,16 @@
 //! in the file; province staff import only their province's rows. The valid rows are written by
 //! binary `COPY` on PostgreSQL and multi-row `INSERT`s on SQLite, inside the caller's transaction.
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::cells::Cells;
+use super::cells::{Cells, FirstRows};
 use super::columns::BENEFICIARIES;
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
 use crate::api::beneficiaries::fields::{Fields, validate};
 use crate::api::checks::error;
-use crate::auth::principal::Territory;
+use crate::auth::{Owner, Principal};
 use crate::db::DbConn;
 use crate::db::schema::{beneficiaries, beneficiary_personal_data};
 use crate::domain::beneficiaries::{BeneficiaryStatus, LegalForm};
@@ -40,19 +38,19 @@ pub struct Checked {
 pub fn check(
     conn: &mut DbConn,
     sheet: &Sheet,
-    territory: &Territory,
+    principal: &Principal,
     done: &dyn Fn(u64),
 ) -> Result<Checked, ApiError> {
     let mut units = UnitBook::load(conn)?;
     let mut problems: Vec<Problem> = Vec::new();
     let mut records: Vec<(u32, Fields)> = Vec::with_capacity(sheet.rows.len());
     let mut invalid_rows = std::collections::BTreeSet::new();
-    let mut first_row_of: HashMap<(&'static str, String), u32> = HashMap::new();
+    let mut first_rows = FirstRows::default();
     for (index, row) in sheet.rows.iter().enumerate() {
         let (fields, mut cells) = parse(sheet, row);
         cells.add_checks(validate(&mut units, &fields)?);
         let mut errors = cells.errors;
-        if !matches!(territory, Territory::National) && !covers(territory, &fields.province_code) {
+        if !principal.sees(owner_of(&fields)) {
             errors.push(error(
                 "province_code",
                 "outside_territory",
@@ -62,17 +60,8 @@ pub fn check(
         }
         if let Some(value) = &fields.identifier_value {
             let key = (fields.identifier_type.as_str(), value.clone());
-            match first_row_of.get(&key) {
-                Some(first) => errors.push(error(
-                    "identifier_value",
-                    "duplicate_in_file",
-                    format!("Mã định danh {value} đã có ở dòng {first} của tệp."),
-                    format!("Identifier {value} is already on row {first} of the file."),
-                )),
-                None => {
-                    first_row_of.insert(key, row.number);
-                }
-            }
+            let what = ("Mã định danh", "Identifier");
+            errors.extend(first_rows.see(key, row.number, "identifier_value", what, value));
         }
         if !errors.is_empty() {
             invalid_rows.insert(row.number);
@@ -83,7 +72,7 @@ pub fn check(
             done(index as u64 + 1);
         }
     }
-    for (number, problem) in held_in_registry(conn, &records, territory)? {
+    for (number, problem) in held_in_registry(conn, &records, principal)? {
         invalid_rows.insert(number);
         problems.push(problem);
     }
@@ -101,12 +90,23 @@ pub fn check(
     })
 }
 
-fn covers(territory: &Territory, province_code: &str) -> bool {
-    match territory {
-        Territory::National => true,
-        Territory::Province(own) => own == province_code,
-        Territory::Commune(_) | Territory::OwnOnly => false,
+/// Where an establishment of `fields` would lie, for the importer's territory.
+fn owner_of(fields: &Fields) -> Owner<'_> {
+    Owner {
+        province_code: Some(&fields.province_code),
+        commune_code: Some(&fields.commune_code),
     }
+}
+
+/// A record holding an identifier, and where it lies.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = beneficiaries)]
+struct Holder {
+    id: i64,
+    identifier_type: String,
+    identifier_value: Option<String>,
+    province_code: String,
+    commune_code: Option<String>,
 }
 
 /// Rows whose identifier the registry already holds. A record outside the importer's territory
@@ -114,7 +114,7 @@ fn covers(territory: &Territory, province_code: &str) -> bool {
 fn held_in_registry(
     conn: &mut DbConn,
     records: &[(u32, Fields)],
-    territory: &Territory,
+    principal: &Principal,
 ) -> Result<Vec<(u32, Problem)>, ApiError> {
     let wanted: Vec<&(u32, Fields)> = records
         .iter()
@@ -126,23 +126,21 @@ fn held_in_registry(
             .iter()
             .filter_map(|(_, f)| f.identifier_value.as_deref())
             .collect();
-        let found: Vec<(i64, String, Option<String>, String)> = beneficiaries::table
+        let found: Vec<Holder> = beneficiaries::table
             .filter(beneficiaries::identifier_value.eq_any(&values))
-            .select((
-                beneficiaries::id,
-                beneficiaries::identifier_type,
-                beneficiaries::identifier_value,
-                beneficiaries::province_code,
-            ))
+            .select(Holder::as_select())
             .load(conn)?;
         for (number, fields) in chunk {
-            let existing = found.iter().find(|(_, kind, value, _)| {
-                kind == fields.identifier_type.as_str()
-                    && value.as_deref() == fields.identifier_value.as_deref()
+            let existing = found.iter().find(|h| {
+                h.identifier_type == fields.identifier_type.as_str()
+                    && h.identifier_value.as_deref() == fields.identifier_value.as_deref()
             });
-            if let Some((id, _, value, province)) = existing {
-                let value = value.as_deref().unwrap_or_default();
-                let problem = if covers(territory, province) {
+            if let Some(holder) = existing {
+                let (id, value) = (holder.id, holder.identifier_value.as_deref().unwrap_or_default());
+                let problem = if principal.sees(Owner {
+                    province_code: Some(&holder.province_code),
+                    commune_code: holder.commune_code.as_deref(),
+                }) {
                     error(
                         "identifier_value",
                         "duplicate_identifier",

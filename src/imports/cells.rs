@@ -3,7 +3,7 @@
 //! not of its column's kind is a row problem (`invalid_value`), and its column is remembered as
 //! unread so that the API's checks do not complain about it a second time.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -159,9 +159,50 @@ impl<'a> Cells<'a> {
     }
 }
 
+/// The rows on which each key (an identifier, a code, a number) first appears in a file: a key
+/// seen again is `duplicate_in_file`, naming the earlier row.
+#[derive(Debug, Default)]
+pub struct FirstRows<K>(HashMap<K, u32>);
+
+impl<K: std::hash::Hash + Eq> FirstRows<K> {
+    /// Records `key` on `row`; the error when an earlier row has it. `what` names the key in
+    /// Vietnamese and English ("Mã đề án", "Project code") and `shown` is how it is written.
+    pub fn see(
+        &mut self,
+        key: K,
+        row: u32,
+        column: &str,
+        what: (&str, &str),
+        shown: &str,
+    ) -> Option<FieldError> {
+        match self.0.get(&key) {
+            Some(first) => Some(error(
+                column,
+                "duplicate_in_file",
+                format!("{} {shown} đã có ở dòng {first} của tệp.", what.0),
+                format!("{} {shown} is already on row {first} of the file.", what.1),
+            )),
+            None => {
+                self.0.insert(key, row);
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::grouped_thousands;
+    use super::{FirstRows, grouped_thousands};
+
+    #[test]
+    fn a_key_seen_again_names_the_row_it_was_first_seen_on() {
+        let mut seen = FirstRows::default();
+        assert!(seen.see("A", 2, "code", ("Mã", "Code"), "A").is_none());
+        assert!(seen.see("B", 3, "code", ("Mã", "Code"), "B").is_none());
+        let again = seen.see("A", 4, "code", ("Mã", "Code"), "A").unwrap();
+        assert_eq!(again.code, "duplicate_in_file");
+        assert_eq!(again.message.en, "Code A is already on row 2 of the file.");
+    }
 
     #[test]
     fn only_groups_of_three_digits_are_thousands() {

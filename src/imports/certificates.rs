@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::Importer;
-use super::cells::Cells;
+use super::cells::{Cells, FirstRows};
 use super::columns::{Cell, Column, codes, column};
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
@@ -260,22 +260,13 @@ pub fn check(
     let mut problems = Vec::new();
     let mut records = Vec::new();
     let mut invalid = 0u64;
-    let mut first_row_of: HashMap<String, u32> = HashMap::new();
+    let mut first_rows = FirstRows::default();
     for (index, row) in sheet.rows.iter().enumerate() {
         let mut errors = Vec::new();
         let record = check_row(conn, sheet, row, importer, &mut errors)?;
-        if let Some(number) = row.get(sheet, "number").map(|n| n.trim().to_owned()) {
-            match first_row_of.get(&number) {
-                Some(first) => errors.push(error(
-                    "number",
-                    "duplicate_in_file",
-                    format!("Số giấy chứng nhận {number} đã có ở dòng {first} của tệp."),
-                    format!("Certificate number {number} is already on row {first} of the file."),
-                )),
-                None => {
-                    first_row_of.insert(number, row.number);
-                }
-            }
+        if let Some(number) = row.get(sheet, "number") {
+            let what = ("Số giấy chứng nhận", "Certificate number");
+            errors.extend(first_rows.see(number.to_owned(), row.number, "number", what, number));
         }
         match record {
             Some(record) if errors.is_empty() => records.push(record),

@@ -257,6 +257,7 @@ pub fn find<'a>(columns: &'a [Column], header: &str) -> Option<&'a Column> {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::labels::Labeled;
     use crate::imports::ImportKind;
 
     /// `docs/IMPORTS.md` lists every column of every kind with its heading.

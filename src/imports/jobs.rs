@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use super::{Importer, Upload, apply, check, ensure_not_applied, findings_json, new_record};
+use super::{ImportState, Importer, Upload, apply, check, ensure_not_applied, findings_json, new_record};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::models::imports::{self as model, ImportRow, JobEnd};
@@ -40,7 +40,7 @@ pub fn start(
         if !dry_run {
             ensure_not_applied(conn, &upload)?;
         }
-        let mut record = new_record(&upload, &importer, dry_run, model::QUEUED);
+        let mut record = new_record(&upload, &importer, dry_run, ImportState::Queued);
         record.lease_until = Some(lease_end(lease));
         model::insert(conn, &record)
     })?;
@@ -81,7 +81,7 @@ fn run(db: &Db, id: i64, upload: &Upload, importer: &Importer, dry_run: bool, le
     let done = progress.done.load(Ordering::Acquire);
     let total = (total >= 0).then_some(total);
     let end = JobEnd {
-        state: model::FAILED,
+        state: ImportState::Failed,
         rows_total: total,
         rows_done: done,
         findings: None,
@@ -121,7 +121,7 @@ fn work(
         Ok(sheet) => sheet,
         Err(findings) => {
             let end = JobEnd {
-                state: model::FAILED,
+                state: ImportState::Failed,
                 rows_total: None,
                 rows_done: 0,
                 findings: findings_json(&findings),
@@ -141,9 +141,9 @@ fn work(
         })?
     };
     let state = if dry_run {
-        model::SUCCEEDED
+        ImportState::Succeeded
     } else if !checked.findings.is_clean() {
-        model::FAILED
+        ImportState::Failed
     } else {
         // Every row is checked: say so before writing (on SQLite the heartbeat waits while the
         // rows are written, since the writing holds the one writer's lock).

@@ -17,9 +17,7 @@ pub mod report;
 pub mod sheet;
 pub mod templates;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
 use self::columns::Column;
 use self::report::{Findings, Problem};
@@ -33,38 +31,13 @@ use crate::models::audit::{self, Actor, Change};
 use crate::models::imports::{self as model, ImportRow};
 use crate::models::now;
 
+pub use crate::domain::imports::{ImportKind, ImportState};
+
 /// The most data rows one file may hold (a province's whole history fits; a national file is
 /// split by province).
 pub const MAX_ROWS: usize = 200_000;
 
-/// What a file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    /// Establishments (cơ sở công nghiệp nông thôn), as `POST /api/v1/beneficiaries` takes them.
-    Beneficiaries,
-    /// Projects (đề án) with their budget and their establishments named by identifier.
-    Projects,
-    /// Certificates of earlier selection rounds, with their original numbers and the province
-    /// and district codes of their time.
-    Certificates,
-}
-
 impl ImportKind {
-    pub const ALL: &'static [ImportKind] = &[
-        ImportKind::Beneficiaries,
-        ImportKind::Projects,
-        ImportKind::Certificates,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportKind::Beneficiaries => "beneficiaries",
-            ImportKind::Projects => "projects",
-            ImportKind::Certificates => "certificates",
-        }
-    }
-
     pub fn columns(self) -> &'static [Column] {
         match self {
             ImportKind::Beneficiaries => columns::BENEFICIARIES,
@@ -80,18 +53,6 @@ impl ImportKind {
             ImportKind::Projects => "projects_imported",
             ImportKind::Certificates => "certificates_imported",
         }
-    }
-}
-
-impl std::str::FromStr for ImportKind {
-    type Err = ();
-
-    fn from_str(value: &str) -> Result<ImportKind, ()> {
-        ImportKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.as_str() == value)
-            .ok_or(())
     }
 }
 
@@ -172,11 +133,6 @@ impl Importer {
         }
     }
 
-    /// `National`, or the one province whose rows may be imported.
-    pub fn territory(&self) -> Territory {
-        self.principal.territory()
-    }
-
     pub fn province_code(&self) -> Option<&str> {
         match self.principal.territory() {
             Territory::Province(_) => self.principal.province_code.as_deref(),
@@ -218,7 +174,7 @@ pub fn check(
 ) -> Result<Checked, ApiError> {
     match upload.kind {
         ImportKind::Beneficiaries => {
-            let checked = beneficiaries::check(conn, sheet, &importer.territory(), done)?;
+            let checked = beneficiaries::check(conn, sheet, &importer.principal, done)?;
             Ok(Checked {
                 findings: checked.findings,
                 prepared: Prepared::Beneficiaries(checked.records),
@@ -263,7 +219,7 @@ pub fn ensure_not_applied(conn: &mut DbConn, upload: &Upload) -> Result<(), ApiE
 }
 
 /// The record of an import, before it has an id.
-pub fn new_record(upload: &Upload, importer: &Importer, dry_run: bool, state: &str) -> ImportRow {
+pub fn new_record(upload: &Upload, importer: &Importer, dry_run: bool, state: ImportState) -> ImportRow {
     let created_at = now();
     ImportRow {
         id: 0,
@@ -272,7 +228,7 @@ pub fn new_record(upload: &Upload, importer: &Importer, dry_run: bool, state: &s
         file_sha256: upload.sha256.clone(),
         file_format: upload.format.as_str().to_owned(),
         file_bytes: upload.bytes.len() as i64,
-        state: state.to_owned(),
+        state: state.as_str().to_owned(),
         rows_total: None,
         rows_done: 0,
         findings: None,
@@ -309,7 +265,7 @@ pub fn apply(
     let rows = ids.len() as i64;
     let record = match job_id {
         None => {
-            let mut record = new_record(upload, importer, false, model::SUCCEEDED);
+            let mut record = new_record(upload, importer, false, ImportState::Succeeded);
             record.rows_total = Some(rows);
             record.rows_done = rows;
             record.findings = findings_json(&checked.findings);
@@ -323,7 +279,7 @@ pub fn apply(
                 conn,
                 id,
                 model::JobEnd {
-                    state: model::SUCCEEDED,
+                    state: ImportState::Succeeded,
                     rows_total: Some(rows),
                     rows_done: rows,
                     findings,

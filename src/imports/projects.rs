@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::Importer;
-use super::cells::Cells;
+use super::cells::{Cells, FirstRows};
 use super::columns::{Cell, Column, codes, column};
 use super::report::{Findings, Problem};
 use super::sheet::{Row, Sheet};
@@ -402,12 +402,10 @@ pub fn check(
     let mut problems: Vec<Problem> = Vec::new();
     let mut records = Vec::with_capacity(sheet.rows.len());
     let mut invalid_rows = 0u64;
-    let mut first_row_of: HashMap<String, u32> = HashMap::new();
+    let mut first_rows = FirstRows::default();
     for (index, row) in sheet.rows.iter().enumerate() {
-        let parsed = parse(sheet, row, &registry, principal);
-        let (mut record, mut errors) = (parsed.record, parsed.errors);
-        let unread = parsed.unread;
-        errors.extend(
+        let (mut record, mut cells) = parse(sheet, row, &registry, principal);
+        cells.add_checks(
             validate(conn, principal, &mut record.fields, true)?
                 .into_iter()
                 .map(|mut e| {
@@ -417,10 +415,9 @@ pub fn check(
                     }
                     e
                 })
-                // A cell that could not be read left its field at a default the API would only
-                // complain about again.
-                .filter(|e| !unread.contains(e.field.as_str())),
+                .collect(),
         );
+        let mut errors = cells.errors;
         let fields = &record.fields;
         if fields.province_code.is_some()
             && !principal.sees(Owner {
@@ -438,24 +435,16 @@ pub fn check(
         if let Some(code) = &fields.code
             && !errors.iter().any(|e| e.field == "code")
         {
-            match first_row_of.get(code) {
-                Some(first) => errors.push(error(
+            let what = ("Mã đề án", "Project code");
+            match first_rows.see(code.clone(), row.number, "code", what, code) {
+                Some(again) => errors.push(again),
+                None if model::find_by_code(conn, code)?.is_some() => errors.push(error(
                     "code",
-                    "duplicate_in_file",
-                    format!("Mã đề án {code} đã có ở dòng {first} của tệp."),
-                    format!("Project code {code} is already on row {first} of the file."),
+                    "duplicate_code",
+                    format!("Đã có đề án mã {code}."),
+                    format!("A project with code {code} exists."),
                 )),
-                None => {
-                    first_row_of.insert(code.clone(), row.number);
-                    if model::find_by_code(conn, code)?.is_some() {
-                        errors.push(error(
-                            "code",
-                            "duplicate_code",
-                            format!("Đã có đề án mã {code}."),
-                            format!("A project with code {code} exists."),
-                        ));
-                    }
-                }
+                None => {}
             }
         }
         let mut row_problems: Vec<Problem> = errors
@@ -533,17 +522,14 @@ fn cap_breach(
     }
 }
 
-/// A row read into a record, with the problems of its cells and the columns whose cell could not
-/// be read.
-struct Parsed {
-    record: Record,
-    errors: Vec<FieldError>,
-    unread: HashSet<&'static str>,
-}
-
 /// The row as a new project and its budget; cells that are not of their column's kind are errors
 /// (the field keeps a default so that the other rules still run).
-fn parse(sheet: &Sheet, row: &Row, registry: &Registry, principal: &Principal) -> Parsed {
+fn parse<'a>(
+    sheet: &'a Sheet,
+    row: &'a Row,
+    registry: &Registry,
+    principal: &Principal,
+) -> (Record, Cells<'a>) {
     let mut cells = Cells::new(sheet, row, COLUMNS);
     cells.require_all();
     let funding_source = cells.code::<FundingSource>("funding_source");
@@ -639,11 +625,7 @@ fn parse(sheet: &Sheet, row: &Row, registry: &Registry, principal: &Principal) -
         beneficiaries: links,
     }
     .normalized();
-    Parsed {
-        record: Record { fields, budget },
-        errors: cells.errors,
-        unread: cells.unread,
-    }
+    (Record { fields, budget }, cells)
 }
 
 /// Writes each project as the API's create and budget set would (without their audit events);

@@ -8,10 +8,12 @@ use crate::db::DbConn;
 use crate::db::schema::imports;
 use crate::error::ApiError;
 
-pub const QUEUED: &str = "queued";
-pub const RUNNING: &str = "running";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
+use crate::domain::imports::ImportState;
+
+/// The states of a job that has not ended.
+fn unfinished() -> [&'static str; 2] {
+    [ImportState::Queued.as_str(), ImportState::Running.as_str()]
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = imports, treat_none_as_null = true)]
@@ -61,7 +63,11 @@ pub fn applied(conn: &mut DbConn, kind: &str, sha256: &str) -> Result<Option<Imp
         .filter(imports::kind.eq(kind))
         .filter(imports::file_sha256.eq(sha256))
         .filter(imports::dry_run.eq(false))
-        .filter(imports::state.eq_any([QUEUED, RUNNING, SUCCEEDED]))
+        .filter(imports::state.eq_any([
+            ImportState::Queued.as_str(),
+            ImportState::Running.as_str(),
+            ImportState::Succeeded.as_str(),
+        ]))
         .select(ImportRow::as_select())
         .first(conn)
         .optional()?)
@@ -76,7 +82,7 @@ pub fn start(
 ) -> Result<(), ApiError> {
     diesel::update(imports::table.find(id))
         .set((
-            imports::state.eq(RUNNING),
+            imports::state.eq(ImportState::Running.as_str()),
             imports::started_at.eq(now),
             imports::lease_until.eq(lease_until),
         ))
@@ -92,20 +98,24 @@ pub fn renew(
     rows_done: i64,
     lease_until: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    diesel::update(imports::table.find(id).filter(imports::state.eq(RUNNING)))
-        .set((
-            imports::rows_total.eq(rows_total),
-            imports::rows_done.eq(rows_done),
-            imports::lease_until.eq(lease_until),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        imports::table
+            .find(id)
+            .filter(imports::state.eq(ImportState::Running.as_str())),
+    )
+    .set((
+        imports::rows_total.eq(rows_total),
+        imports::rows_done.eq(rows_done),
+        imports::lease_until.eq(lease_until),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
 /// How a job ended.
 #[derive(Debug, Clone)]
 pub struct JobEnd {
-    pub state: &'static str,
+    pub state: ImportState,
     pub rows_total: Option<i64>,
     pub rows_done: i64,
     pub findings: Option<String>,
@@ -118,10 +128,10 @@ pub fn finish(conn: &mut DbConn, id: i64, end: JobEnd) -> Result<bool, ApiError>
     let changed = diesel::update(
         imports::table
             .find(id)
-            .filter(imports::state.eq_any([QUEUED, RUNNING])),
+            .filter(imports::state.eq_any(unfinished())),
     )
     .set((
-        imports::state.eq(end.state),
+        imports::state.eq(end.state.as_str()),
         imports::rows_total.eq(end.rows_total),
         imports::rows_done.eq(end.rows_done),
         imports::findings.eq(end.findings),
@@ -138,11 +148,11 @@ pub fn finish(conn: &mut DbConn, id: i64, end: JobEnd) -> Result<bool, ApiError>
 pub fn fail_abandoned(conn: &mut DbConn, now: NaiveDateTime) -> Result<usize, ApiError> {
     Ok(diesel::update(
         imports::table
-            .filter(imports::state.eq_any([QUEUED, RUNNING]))
+            .filter(imports::state.eq_any(unfinished()))
             .filter(imports::lease_until.lt(now)),
     )
     .set((
-        imports::state.eq(FAILED),
+        imports::state.eq(ImportState::Failed.as_str()),
         imports::failure.eq(ABANDONED),
         imports::finished_at.eq(now),
         imports::lease_until.eq(None::<NaiveDateTime>),
